@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * alloc.c - finding and claiming a block that meets a request.
+ *
+ * The search starts in the word the thread last allocated from (its hint),
+ * then climbs: at each level up it searches the sibling subtrees of the one
+ * it came from, nearest first. Within a word it prefers subtrees already in
+ * use, then subtrees that are entirely free, and splits a free field last, so
+ * that allocations pack together and large free blocks survive. Constraints
+ * (window, alignment) prune the search; a block is claimed only where it
+ * meets them, never allocated first and checked afterwards.
+ */
+#include "buddy.h"
+
+enum claim_result { CLAIM_NONE, CLAIM_DONE, CLAIM_RETRY };
+
+/* One allocation in progress. */
+struct claim {
+	unsigned level;     /* level whose fields hold the block */
+	unsigned m;         /* fields the block spans at that level */
+	uint64_t bsize;     /* 2^order granules: the rounded block */
+	uint64_t size;      /* granules kept; the rest of the block stays free */
+	uint64_t align;     /* granules, a power of two >= bsize */
+	uint64_t lo, hi;    /* the block must lie inside [lo, hi) */
+	uint64_t hint;      /* granule the thread would like to be near */
+	bool top_down;
+	struct buddy_slot *slot;
+	uint64_t result;
+};
+
+/* Lowest bit of every field whose index is a multiple of 2^log2, by stride in bits. */
+static const uint64_t stride_mask[7] = {
+	0, LSB2, LSB4, UINT64_C(0x0101010101010101), UINT64_C(0x0001000100010001),
+	UINT64_C(0x0000000100000001), UINT64_C(1),
+};
+
+/* Lowest bits of the fields of word j at level L where the block may start. */
+static uint64_t start_mask(const struct buddy *b, const struct claim *c, unsigned L, uint64_t j)
+{
+	const struct buddy_level *lv = &b->level[L];
+	const uint64_t ws = j << lv->word_shift;
+	const uint64_t nf = UINT64_C(1) << lv->fields_log2;
+	if (c->hi - c->bsize < ws || c->lo >= ws + (UINT64_C(1) << lv->word_shift))
+		return 0;
+	uint64_t first = c->lo <= ws ? 0 : (c->lo - ws + (UINT64_C(1) << lv->entry_shift) - 1) >> lv->entry_shift;
+	uint64_t last = (c->hi - c->bsize - ws) >> lv->entry_shift;
+	if (last >= nf)
+		last = nf - 1;
+	if (first > last)
+		return 0;
+	uint64_t amask;
+	uint64_t afields = c->align >> lv->entry_shift;
+	if (afields >= nf)
+		amask = (ws & (c->align - 1)) ? 0 : 1;
+	else
+		amask = stride_mask[iova_log2_floor(afields * lv->fb)];
+	return field_range(lv->fb, (unsigned)first, (unsigned)last) & amask;
+}
+
+static unsigned pick(uint64_t cand, unsigned fb, bool top_down)
+{
+	unsigned bit = top_down ? 63u - (unsigned)__builtin_clzll(cand) : (unsigned)__builtin_ctzll(cand);
+	return bit / fb;
+}
+
+/* The fields of a claimed run: the first ALLOC_START (first piece of the
+ * allocation) or ALLOC_CONT, then ALLOC_CONT. */
+static uint64_t put_run(uint64_t w, unsigned fb, unsigned p, unsigned n, bool first)
+{
+	if (!n)
+		return w;
+	uint64_t span = fields_span(fb, p, n);
+	w = (w & ~span) | (rep(fb, ST_ALLOC_CONT) & span);
+	return first ? field_set(w, fb, p, ST_ALLOC_START) : w;
+}
+
+/*
+ * Write the part of an allocation that does not fill whole fields at level
+ * L+1: @rem granules at the start of word j of level L, a word this thread
+ * owns (its parent field was FREE, now SPLIT, so it held all NOTHERE).
+ */
+static void put_remainder(struct buddy *b, struct buddy_slot *slot, unsigned L, uint64_t j, uint64_t rem, bool first)
+{
+	for (;;) {
+		const struct buddy_level *lv = &b->level[L];
+		unsigned full = (unsigned)(rem >> lv->entry_shift);
+		uint64_t w = put_run(rep(lv->fb, ST_FREE), lv->fb, 0, full, first);
+		rem &= (UINT64_C(1) << lv->entry_shift) - 1;
+		if (rem)
+			w = field_set(w, lv->fb, full, ST_SPLIT);
+		/* Release: a searcher that reads this word sees a complete value; the
+		 * region was invisible (NOTHERE) until now, so a plain store suffices. */
+		atomic_store_explicit(buddy_word(b, L, j), w, memory_order_release);
+		if (L == 0) {
+			atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
+			atomic_store_explicit(&slot->l0_value, w, memory_order_relaxed);
+		}
+		if (!rem)
+			return;
+		first = first && full == 0;
+		j = (j << lv->fields_log2) | full;
+		L--;
+	}
+}
+
+/* The block's fields at its level: whole fields ALLOC, a partial last field
+ * SPLIT (its remainder is written below by put_remainder), the unused tail
+ * of the rounded block left FREE. */
+static uint64_t claim_pattern(const struct buddy_level *lv, uint64_t w, unsigned p, uint64_t size, unsigned *split_field)
+{
+	unsigned full = (unsigned)(size >> lv->entry_shift);
+	w = put_run(w, lv->fb, p, full, true);
+	*split_field = UINT32_MAX;
+	if (size & ((UINT64_C(1) << lv->entry_shift) - 1)) {
+		*split_field = p + full;
+		w = field_set(w, lv->fb, p + full, ST_SPLIT);
+	}
+	return w;
+}
+
+static void claimed(struct buddy *b, struct claim *c, unsigned L, uint64_t j, unsigned p, unsigned split_field)
+{
+	const struct buddy_level *lv = &b->level[L];
+	c->result = (j << lv->word_shift) + ((uint64_t)p << lv->entry_shift);
+	if (split_field != UINT32_MAX)
+		put_remainder(b, c->slot, L - 1, (j << lv->fields_log2) | split_field,
+			      c->size & ((UINT64_C(1) << lv->entry_shift) - 1), (c->size >> lv->entry_shift) == 0);
+	atomic_store_explicit(&c->slot->hint[L], c->result, memory_order_relaxed);
+}
+
+/*
+ * Claim a block inside word j of the block's own level: an aligned run of m
+ * FREE fields, or of fields that are FREE or SPLIT_FULL, merging the latter
+ * first. One compare-and-swap claims the run and trims it.
+ */
+static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_t j)
+{
+	const unsigned L = c->level;
+	const struct buddy_level *lv = &b->level[L];
+	if (!buddy_has_word(b, L, j))
+		return CLAIM_NONE;
+	const uint64_t smask = start_mask(b, c, L, j);
+	if (!smask)
+		return CLAIM_NONE;
+	_Atomic uint64_t *wp = buddy_word(b, L, j);
+	bool guessed = false;
+	uint64_t w;
+	if (L == 0 && atomic_load_explicit(&c->slot->l0_word, memory_order_relaxed) == j) {
+		w = atomic_load_explicit(&c->slot->l0_value, memory_order_relaxed);
+		guessed = true;
+	} else {
+		w = atomic_load_explicit(wp, memory_order_relaxed);
+	}
+	for (;;) {
+		uint64_t cand = runs_of(eq_mask(w, lv->fb, ST_FREE), lv->fb, c->m) & smask;
+		if (cand) {
+			unsigned p = pick(cand, lv->fb, c->top_down), split_field;
+			uint64_t nw = claim_pattern(lv, w, p, c->size, &split_field);
+			if (atomic_compare_exchange_strong(wp, &w, nw)) {
+				if (L == 0) {
+					atomic_store_explicit(&c->slot->l0_word, j, memory_order_relaxed);
+					atomic_store_explicit(&c->slot->l0_value, nw, memory_order_relaxed);
+				}
+				claimed(b, c, L, j, p, split_field);
+				if (word_class(nw, lv->fb) == CLS_EMPTY)
+					buddy_sync_up(b, L, j, nw, false);
+				return CLAIM_DONE;
+			}
+			guessed = false; /* w now holds the word's current value */
+			continue;
+		}
+		if (guessed) { /* the guess may predate frees by other threads */
+			w = atomic_load_explicit(wp, memory_order_relaxed);
+			guessed = false;
+			continue;
+		}
+		if (L == 0)
+			return CLAIM_NONE;
+		cand = runs_of(eq_mask(w, lv->fb, ST_FREE) | eq_mask(w, lv->fb, ST_SPLIT_FULL), lv->fb, c->m) & smask;
+		if (!cand)
+			return CLAIM_NONE;
+		/* Each failed merge corrects its SPLIT_FULL, so this loop ends. */
+		unsigned p = pick(cand, lv->fb, c->top_down);
+		uint64_t fullm = eq_mask(w, lv->fb, ST_SPLIT_FULL) & fields_span(lv->fb, p, c->m);
+		for (; fullm; fullm &= fullm - 1)
+			buddy_merge_child(b, L, j, (unsigned)__builtin_ctzll(fullm) / lv->fb);
+		w = atomic_load(wp);
+	}
+}
+
+/* Where, inside granules [rs, re), the block may start: the aligned position
+ * nearest the hint, else the preferred end. False if none fits. */
+static bool place_in(const struct claim *c, uint64_t rs, uint64_t re, uint64_t *pos)
+{
+	uint64_t lo = iova_max(c->lo, rs), hi = iova_min(c->hi, re);
+	if (hi < lo || hi - lo < c->bsize)
+		return false;
+	uint64_t first = iova_round_up(lo, c->align);
+	uint64_t last = iova_round_down(hi - c->bsize, c->align);
+	if (first > last || first < lo)
+		return false;
+	if (c->hint >= first && c->hint < last + c->bsize)
+		*pos = iova_round_down(c->hint, c->align);
+	else
+		*pos = c->top_down ? last : first;
+	return true;
+}
+
+/* Split FREE field e of word j at level L down to the block's level and claim
+ * the block at granule pos inside it. */
+static enum claim_result split_claim(struct buddy *b, struct claim *c, unsigned L, uint64_t j, unsigned e, uint64_t pos)
+{
+	_Atomic uint64_t *wp = buddy_word(b, L, j);
+	uint64_t w = atomic_load(wp);
+	do {
+		if (field_get(w, UP_FIELD_BITS, e) != ST_FREE)
+			return CLAIM_RETRY;
+	} while (!atomic_compare_exchange_weak(wp, &w, field_set(w, UP_FIELD_BITS, e, ST_SPLIT)));
+	/* The field's region is now ours (I1); its words below are all NOTHERE. */
+	for (unsigned M = L - 1; M > c->level; M--) {
+		const struct buddy_level *lv = &b->level[M];
+		unsigned f = (unsigned)((pos >> lv->entry_shift) & ((1u << lv->fields_log2) - 1));
+		atomic_store_explicit(buddy_word(b, M, pos >> lv->word_shift),
+				      field_set(rep(lv->fb, ST_FREE), lv->fb, f, ST_SPLIT), memory_order_release);
+	}
+	const struct buddy_level *lv = &b->level[c->level];
+	const uint64_t cj = pos >> lv->word_shift;
+	unsigned p = (unsigned)((pos >> lv->entry_shift) & ((1u << lv->fields_log2) - 1)), split_field;
+	uint64_t nw = claim_pattern(lv, rep(lv->fb, ST_FREE), p, c->size, &split_field);
+	atomic_store_explicit(buddy_word(b, c->level, cj), nw, memory_order_release);
+	if (c->level == 0) {
+		atomic_store_explicit(&c->slot->l0_word, cj, memory_order_relaxed);
+		atomic_store_explicit(&c->slot->l0_value, nw, memory_order_relaxed);
+	}
+	claimed(b, c, c->level, cj, p, split_field);
+	return CLAIM_DONE;
+}
+
+/* Fields of word j at level L in the order to try them: from the one holding
+ * the hint outwards, in the preferred direction first. */
+static unsigned field_order(const struct buddy *b, const struct claim *c, unsigned L, uint64_t j, unsigned order[16])
+{
+	const struct buddy_level *lv = &b->level[L];
+	const int nf = 1 << lv->fields_log2;
+	const uint64_t ws = j << lv->word_shift;
+	int h;
+	if (c->hint < ws || c->hint - ws >= (UINT64_C(1) << lv->word_shift))
+		h = c->top_down ? nf : -1;
+	else
+		h = (int)((c->hint - ws) >> lv->entry_shift);
+	unsigned n = 0;
+	if (!c->top_down) {
+		for (int i = h < 0 ? 0 : h; i < nf; i++)
+			order[n++] = (unsigned)i;
+		for (int i = h - 1; i >= 0; i--)
+			order[n++] = (unsigned)i;
+	} else {
+		for (int i = h >= nf ? nf - 1 : h; i >= 0; i--)
+			order[n++] = (unsigned)i;
+		for (int i = h + 1; i < nf; i++)
+			order[n++] = (unsigned)i;
+	}
+	return n;
+}
+
+static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned L, uint64_t j, int excluded);
+
+static enum claim_result descend(struct buddy *b, struct claim *c, unsigned L, uint64_t j)
+{
+	return L == c->level ? claim_in_word(b, c, j) : search_word(b, c, L, j, -1);
+}
+
+/* Depth-first search of the subtree under word j of level L (> c->level). */
+static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned L, uint64_t j, int excluded)
+{
+	if (!buddy_has_word(b, L, j))
+		return CLAIM_NONE;
+	const struct buddy_level *lv = &b->level[L];
+	unsigned order[16];
+	const unsigned n = field_order(b, c, L, j, order);
+	static const unsigned pass_state[2] = {ST_SPLIT, ST_SPLIT_FULL};
+	for (;;) {
+		const uint64_t w = atomic_load(buddy_word(b, L, j));
+		for (int pass = 0; pass < 2; pass++) {
+			for (unsigned i = 0; i < n; i++) {
+				unsigned e = order[i];
+				uint64_t pos, rs = ((j << lv->fields_log2) | e) << lv->entry_shift;
+				if ((int)e == excluded || field_get(w, lv->fb, e) != pass_state[pass] ||
+				    !place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos))
+					continue;
+				enum claim_result r = descend(b, c, L - 1, (j << lv->fields_log2) | e);
+				if (r == CLAIM_DONE)
+					return r;
+			}
+		}
+		enum claim_result r = CLAIM_NONE;
+		for (unsigned i = 0; i < n; i++) {
+			unsigned e = order[i];
+			uint64_t pos, rs = ((j << lv->fields_log2) | e) << lv->entry_shift;
+			if (field_get(w, lv->fb, e) != ST_FREE || !place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos))
+				continue;
+			r = split_claim(b, c, L, j, e, pos);
+			break;
+		}
+		if (r != CLAIM_RETRY)
+			return r;
+	}
+}
+
+static bool search(struct buddy *b, struct claim *c)
+{
+	const unsigned L = c->level;
+	const uint64_t j = c->hint >> b->level[L].word_shift;
+	if (claim_in_word(b, c, j) == CLAIM_DONE)
+		return true;
+	uint64_t child = j;
+	for (unsigned P = L + 1; P <= b->top; P++) {
+		uint64_t pj = child >> b->level[P].fields_log2;
+		int from = (int)(child & ((1u << b->level[P].fields_log2) - 1));
+		if (search_word(b, c, P, pj, from) == CLAIM_DONE)
+			return true;
+		child = pj;
+	}
+	/* The other root word, if the space straddles two. */
+	const struct buddy_level *tl = &b->level[b->top];
+	for (uint64_t t = tl->first; t < tl->first + tl->count; t++)
+		if (t != child && descend(b, c, b->top, t) == CLAIM_DONE)
+			return true;
+	return false;
+}
+
+/**
+ * buddy_alloc() - the strategy's alloc operation (see iova_strategy_ops).
+ *
+ * The block is 2^order granules at an aligned position inside the window;
+ * its first req->granules granules are held, the tail is left free.
+ */
+iova_status buddy_alloc(void *state, const iova_req *req, uint64_t *first_granule)
+{
+	struct buddy *b = state;
+	const uint64_t bsize = UINT64_C(1) << req->order;
+	if (iova_round_up(req->lo, req->align) + bsize > req->hi || req->order >= 5 + 4 * b->top)
+		return IOVA_ERR_UNSATISFIABLE;
+	struct claim c = {
+		.level = buddy_level_of_order(req->order),
+		.bsize = bsize,
+		.size = req->granules,
+		.align = req->align,
+		.lo = req->lo,
+		.hi = req->hi,
+		.top_down = req->placement == IOVA_PLACE_TOP_DOWN,
+		.slot = &b->slots[iova_thread_slot()],
+	};
+	c.m = (unsigned)(bsize >> b->level[c.level].entry_shift);
+	uint64_t hint = atomic_load_explicit(&c.slot->hint[c.level], memory_order_relaxed);
+	if (hint < c.lo || hint >= c.hi) /* spread threads over the window too */
+		hint = c.lo + (hint - b->space.first) % (c.hi - c.lo);
+	c.hint = hint;
+	/* A second pass only matters under concurrency: a block another thread was
+	 * splitting or merging during the first pass may be visible now. */
+	for (int pass = 0; pass < 2; pass++) {
+		if (search(b, &c)) {
+			*first_granule = c.result;
+			return IOVA_OK;
+		}
+	}
+	return IOVA_ERR_NO_SPACE;
+}

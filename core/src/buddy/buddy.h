@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * buddy.h - the lock-free buddy allocator's data structure (see DESIGN.md).
+ *
+ * The space is a radix tree of packed 64-bit words. Level 0 has one 2-bit
+ * field per granule, 32 to a word; every level above has one 4-bit field per
+ * word of the level below, 16 to a word. Word j of level L-1 is the child of
+ * field j of level L (field j lives in word j >> 4, at position j & 15).
+ *
+ * Invariants (hold between atomic steps; "owned" means some thread holds the
+ * granules while it writes the words below an entry it just claimed):
+ *  I1 every granule of the space is exactly one of: covered by one FREE field,
+ *     covered by one ALLOC field, or owned by a thread in the middle of a
+ *     split or merge;
+ *  I2 a field that is not SPLIT_* has a child word of all NOTHERE (zero);
+ *  I3 a SPLIT_* field's child word is "live": its fields describe the region;
+ *  I4 a block claimed at level L is an aligned run of fields of that level,
+ *     the first ALLOC_START or ALLOC_CONT, the rest ALLOC_CONT;
+ *  I5 (summaries, exact when no operation is in flight) a SPLIT_EMPTY field's
+ *     child holds no free space; a child that is entirely free has a
+ *     SPLIT_FULL parent field. SPLIT_FULL may be stale in the other direction.
+ */
+#ifndef IOVA_BUDDY_H
+#define IOVA_BUDDY_H
+
+#include "../internal.h"
+#include "../prim/thread_slot.h"
+#include "fields.h"
+
+#define BUDDY_MAX_LEVELS 10 /* 2^38 granules need levels 0..9 */
+
+struct buddy_level {
+	_Atomic uint64_t *words; /* words[j - first] is word j of the level */
+	uint64_t first, count;   /* absolute indices of the words that meet the space */
+	size_t bytes;            /* size of the reservation behind words */
+	unsigned fb;             /* bits per field: 2 at level 0, 4 above */
+	unsigned fields_log2;    /* fields per word: 32 at level 0, 16 above */
+	unsigned entry_shift;    /* log2 of granules per field */
+	unsigned word_shift;     /* log2 of granules per word */
+};
+
+/*
+ * Per-thread-slot state. Written only by the slot's owner (relaxed atomics so
+ * that the shared overflow slot stays race-free), so touching it costs no
+ * read-modify-write and no cache line is shared between threads.
+ */
+struct buddy_slot {
+	_Atomic uint64_t hint[BUDDY_MAX_LEVELS]; /* granule to start searching at, per level */
+	/* The last level-0 word this slot wrote and the value it left there: the
+	 * expected value of the next compare-and-swap on that word, which saves
+	 * re-reading a line the core has just written with a locked instruction. */
+	_Atomic uint64_t l0_word;
+	_Atomic uint64_t l0_value;
+} __attribute__((aligned(128)));
+
+struct buddy {
+	iova_space space;
+	unsigned top; /* highest level; its (at most two) words have no parent */
+	struct buddy_level level[BUDDY_MAX_LEVELS];
+	struct buddy_slot *slots; /* IOVA_THREAD_SLOTS of them */
+};
+
+static inline _Atomic uint64_t *buddy_word(const struct buddy *b, unsigned L, uint64_t j)
+{
+	return &b->level[L].words[j - b->level[L].first];
+}
+
+static inline bool buddy_has_word(const struct buddy *b, unsigned L, uint64_t j)
+{
+	return j - b->level[L].first < b->level[L].count;
+}
+
+/* The level whose fields hold blocks of order k, and how many fields a block takes. */
+static inline unsigned buddy_level_of_order(unsigned k) { return k < 5 ? 0 : 1 + (k - 5) / 4; }
+
+/* Summaries and merging (summary.c). */
+void buddy_sync_up(struct buddy *b, unsigned L, uint64_t j, uint64_t child_value, bool strict);
+bool buddy_merge_child(struct buddy *b, unsigned L, uint64_t j, unsigned e);
+
+/* Strategy entry points (alloc.c, free.c, walk.c, tree.c). */
+iova_status buddy_alloc(void *state, const iova_req *req, uint64_t *first_granule);
+iova_status buddy_free(void *state, uint64_t first_granule, uint64_t granules);
+void buddy_walk_free(const void *state, iova_extent_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * free.c - returning an allocation, with the checks that make a bad free
+ * harmless.
+ *
+ * An allocation of s granules whose rounded block has order k is, from its
+ * level down, at most one run of whole fields per level, each level's
+ * remainder sitting under one SPLIT field of the level above (alloc.c writes
+ * it that way). Freeing checks every run first, reading only; then frees the
+ * runs, the one holding ALLOC_START first: of two threads freeing the same
+ * handle, exactly one turns that field FREE and the other stops there having
+ * changed nothing.
+ */
+#include "buddy.h"
+
+struct piece {
+	unsigned level;
+	uint64_t word;
+	unsigned first_field, fields; /* fields == 0: a SPLIT field to check */
+	bool first;                   /* holds ALLOC_START */
+	bool last;                    /* the allocation's last run */
+};
+
+#define MAX_PIECES (2 * BUDDY_MAX_LEVELS)
+
+static unsigned decompose(const struct buddy *b, uint64_t g, uint64_t s, struct piece *out)
+{
+	unsigned n = 0, L = buddy_level_of_order(iova_log2_ceil(s));
+	bool first = true;
+	for (;;) {
+		const struct buddy_level *lv = &b->level[L];
+		const uint64_t full = s >> lv->entry_shift;
+		const uint64_t idx = g >> lv->entry_shift;
+		const unsigned mask = (1u << lv->fields_log2) - 1;
+		if (full) {
+			out[n++] = (struct piece){L, idx >> lv->fields_log2, (unsigned)(idx & mask), (unsigned)full, first, false};
+			first = false;
+			g += full << lv->entry_shift;
+			s -= full << lv->entry_shift;
+		}
+		if (!s)
+			break;
+		const uint64_t sidx = g >> lv->entry_shift;
+		out[n++] = (struct piece){L, sidx >> lv->fields_log2, (unsigned)(sidx & mask), 0, false, false};
+		L--;
+	}
+	for (unsigned i = n; i-- > 0;) {
+		if (out[i].fields) {
+			out[i].last = true;
+			break;
+		}
+	}
+	return n;
+}
+
+/* Does word w hold piece p as allocated? */
+static bool piece_live(const struct buddy *b, const struct piece *p, uint64_t w)
+{
+	const unsigned fb = b->level[p->level].fb;
+	if (!p->fields)
+		return is_split(field_get(w, fb, p->first_field));
+	uint64_t span = fields_span(fb, p->first_field, p->fields);
+	uint64_t want = rep(fb, ST_ALLOC_CONT) & span;
+	if (p->first)
+		want = field_set(want, fb, p->first_field, ST_ALLOC_START);
+	if ((w & span) != want)
+		return false;
+	/* A handle naming fewer granules than its allocation would otherwise pass. */
+	unsigned next = p->first_field + p->fields;
+	return !p->last || next >= (1u << b->level[p->level].fields_log2) ||
+	       field_get(w, fb, next) != ST_ALLOC_CONT;
+}
+
+static iova_status bad_free(const struct buddy *b, const struct piece *p, uint64_t w)
+{
+	unsigned st = field_get(w, b->level[p->level].fb, p->first_field);
+	return p->first && (st == ST_FREE || st == ST_NOTHERE) ? IOVA_ERR_DOUBLE_FREE : IOVA_ERR_UNKNOWN_HANDLE;
+}
+
+/**
+ * buddy_free() - the strategy's free operation (see iova_strategy_ops).
+ *
+ * Return: IOVA_OK; IOVA_ERR_DOUBLE_FREE if the allocation's first field is
+ * already free; IOVA_ERR_UNKNOWN_HANDLE if the granules are not allocated as
+ * one allocation of exactly this size. Either error changes nothing.
+ */
+iova_status buddy_free(void *state, uint64_t g, uint64_t s)
+{
+	struct buddy *b = state;
+	if (!s || g < b->space.first || g >= b->space.end || s > b->space.end - g)
+		return IOVA_ERR_UNKNOWN_HANDLE;
+	if (g & ((UINT64_C(1) << iova_log2_ceil(s)) - 1))
+		return IOVA_ERR_UNKNOWN_HANDLE; /* not where a block of this size can start */
+
+	struct piece pieces[MAX_PIECES];
+	const unsigned n = decompose(b, g, s, pieces);
+	struct buddy_slot *slot = &b->slots[iova_thread_slot()];
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct piece *p = &pieces[i];
+		uint64_t w = atomic_load_explicit(buddy_word(b, p->level, p->word), memory_order_relaxed);
+		if (!piece_live(b, p, w))
+			return bad_free(b, p, w);
+	}
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct piece *p = &pieces[i];
+		if (!p->fields)
+			continue;
+		const struct buddy_level *lv = &b->level[p->level];
+		_Atomic uint64_t *wp = buddy_word(b, p->level, p->word);
+		uint64_t w;
+		if (p->level == 0 && atomic_load_explicit(&slot->l0_word, memory_order_relaxed) == p->word)
+			w = atomic_load_explicit(&slot->l0_value, memory_order_relaxed);
+		else
+			w = atomic_load_explicit(wp, memory_order_relaxed);
+		const uint64_t span = fields_span(lv->fb, p->first_field, p->fields);
+		uint64_t nw;
+		for (;;) {
+			if (!piece_live(b, p, w)) {
+				/* A guess from the slot may be stale; the word itself decides. */
+				uint64_t cur = atomic_load_explicit(wp, memory_order_relaxed);
+				if (cur != w) {
+					w = cur;
+					continue;
+				}
+				/* Only a racing free of the same handle gets here. */
+				return bad_free(b, p, w);
+			}
+			nw = (w & ~span) | (rep(lv->fb, ST_FREE) & span);
+			if (atomic_compare_exchange_strong(wp, &w, nw))
+				break;
+		}
+		if (p->level == 0) {
+			atomic_store_explicit(&slot->l0_word, p->word, memory_order_relaxed);
+			atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
+		}
+		enum buddy_class before = word_class(w, lv->fb), after = word_class(nw, lv->fb);
+		if (before != after)
+			buddy_sync_up(b, p->level, p->word, nw, false);
+	}
+	return IOVA_OK;
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tree.c - laying out, initialising and releasing the buddy's metadata.
+ */
+#include "buddy.h"
+#include "../prim/memory.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void level_geometry(struct buddy_level *lv, unsigned L)
+{
+	lv->fb = L ? UP_FIELD_BITS : L0_FIELD_BITS;
+	lv->fields_log2 = L ? UP_FIELDS_LOG2 : L0_FIELDS_LOG2;
+	lv->entry_shift = L ? 5 + 4 * (L - 1) : 0;
+	lv->word_shift = lv->entry_shift + lv->fields_log2;
+}
+
+/* The state of the field covering granules [rs, re) in a fresh domain, writing
+ * the words below it when it straddles an edge of the space. */
+static unsigned build(struct buddy *b, unsigned L, uint64_t j);
+
+static unsigned initial_field(struct buddy *b, unsigned L, uint64_t idx)
+{
+	const struct buddy_level *lv = &b->level[L];
+	uint64_t rs = idx << lv->entry_shift, re = rs + (UINT64_C(1) << lv->entry_shift);
+	if (rs >= b->space.first && re <= b->space.end)
+		return ST_FREE;
+	if (re <= b->space.first || rs >= b->space.end)
+		return ST_NOTHERE;
+	return build(b, L - 1, idx); /* only levels >= 1 can straddle */
+}
+
+static unsigned build(struct buddy *b, unsigned L, uint64_t j)
+{
+	const struct buddy_level *lv = &b->level[L];
+	uint64_t w = 0;
+	for (unsigned e = 0; e < (1u << lv->fields_log2); e++)
+		w = field_set(w, lv->fb, e, initial_field(b, L, (j << lv->fields_log2) | e));
+	atomic_store_explicit(buddy_word(b, L, j), w, memory_order_relaxed);
+	return split_state_for(word_class(w, lv->fb));
+}
+
+static void buddy_destroy(void *state)
+{
+	struct buddy *b = state;
+	if (!b)
+		return;
+	for (unsigned L = 0; L < BUDDY_MAX_LEVELS; L++)
+		iova_release((void *)b->level[L].words, b->level[L].bytes);
+	free(b->slots);
+	free(b);
+}
+
+static iova_status buddy_create(const iova_space *space, void **state)
+{
+	struct buddy *b = calloc(1, sizeof *b);
+	if (!b)
+		return IOVA_ERR_NO_MEMORY;
+	b->space = *space;
+	const uint64_t granules = space->end - space->first;
+	/* The top level's words must hold the largest block as a run of fields. */
+	while (5 + 4 * b->top <= iova_log2_floor(granules))
+		b->top++;
+	for (unsigned L = 0; L <= b->top; L++) {
+		struct buddy_level *lv = &b->level[L];
+		level_geometry(lv, L);
+		lv->first = space->first >> lv->word_shift;
+		lv->count = ((space->end - 1) >> lv->word_shift) - lv->first + 1;
+		lv->bytes = lv->count * sizeof(uint64_t);
+		lv->words = iova_reserve(lv->bytes);
+		if (!lv->words) {
+			buddy_destroy(b);
+			return IOVA_ERR_NO_MEMORY;
+		}
+	}
+	b->slots = aligned_alloc(_Alignof(struct buddy_slot), IOVA_THREAD_SLOTS * sizeof *b->slots);
+	if (!b->slots) {
+		buddy_destroy(b);
+		return IOVA_ERR_NO_MEMORY;
+	}
+	memset(b->slots, 0, IOVA_THREAD_SLOTS * sizeof *b->slots);
+	/* Each slot starts in its own sixty-fourth of the space, scattered so that
+	 * the first few threads are far apart. */
+	for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
+		uint64_t start = space->first + granules / 64 * ((s * 37u) % 64u);
+		for (unsigned L = 0; L < BUDDY_MAX_LEVELS; L++)
+			atomic_init(&b->slots[s].hint[L], start);
+		atomic_init(&b->slots[s].l0_word, UINT64_MAX);
+	}
+	const struct buddy_level *tl = &b->level[b->top];
+	for (uint64_t t = tl->first; t < tl->first + tl->count; t++)
+		build(b, b->top, t);
+	*state = b;
+	return IOVA_OK;
+}
+
+static uint64_t buddy_metadata_reserved(const void *state)
+{
+	const struct buddy *b = state;
+	uint64_t total = sizeof *b + IOVA_THREAD_SLOTS * sizeof *b->slots;
+	for (unsigned L = 0; L <= b->top; L++)
+		total += b->level[L].bytes;
+	return total;
+}
+
+static uint64_t buddy_metadata_resident(const void *state)
+{
+	const struct buddy *b = state;
+	uint64_t total = sizeof *b + IOVA_THREAD_SLOTS * sizeof *b->slots;
+	for (unsigned L = 0; L <= b->top; L++)
+		total += iova_resident_bytes((const void *)b->level[L].words, b->level[L].bytes);
+	return total;
+}
+
+const iova_strategy_ops iova_buddy_lf_ops = {
+	.name = "buddy-lf",
+	.description = "lock-free buddy: packed radix tree of 64-bit words, one CAS per small allocation",
+	.create = buddy_create,
+	.destroy = buddy_destroy,
+	.alloc = buddy_alloc,
+	.free = buddy_free,
+	.walk_free = buddy_walk_free,
+	.metadata_reserved = buddy_metadata_reserved,
+	.metadata_resident = buddy_metadata_resident,
+};

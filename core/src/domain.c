@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * domain.c - domains: configuration checks, request validation, and the
+ * dispatch of allocations and frees to the domain's strategy.
+ *
+ * Everything a request can get wrong is caught here, once, so that every
+ * strategy receives a normalised request (iova_req) in granules.
+ */
+#include "domain.h"
+#include "prim/memory.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DOMAIN_BYTES_LOG2 50 /* handles carry the requested size in 50 bits */
+
+static iova_status check_config(const iova_domain_config *c, unsigned *granule_shift)
+{
+	uint64_t g = c->granule ? c->granule : IOVA_DEFAULT_GRANULE;
+	if (!iova_is_pow2(g) || g < IOVA_GRANULE_MIN || g > IOVA_GRANULE_MAX)
+		return IOVA_ERR_INVALID_ARGUMENT;
+	*granule_shift = iova_log2_floor(g);
+	if (!c->size || (c->size & (g - 1)) || (c->base & (g - 1)))
+		return IOVA_ERR_INVALID_ARGUMENT;
+	if (c->base + c->size < c->base && c->base + c->size != 0)
+		return IOVA_ERR_INVALID_ARGUMENT; /* wraps around */
+	if ((c->size >> *granule_shift) > (UINT64_C(1) << IOVA_MAX_GRANULES_LOG2) ||
+	    c->size > (UINT64_C(1) << MAX_DOMAIN_BYTES_LOG2))
+		return IOVA_ERR_INVALID_ARGUMENT;
+	return IOVA_OK;
+}
+
+iova_status iova_domain_create(const iova_domain_config *config, iova_domain **out)
+{
+	if (!out)
+		return IOVA_ERR_INVALID_ARGUMENT;
+	*out = NULL;
+	if (!config)
+		return IOVA_ERR_INVALID_ARGUMENT;
+	unsigned shift;
+	iova_status st = check_config(config, &shift);
+	if (st)
+		return st;
+	const iova_strategy_ops *ops = iova_strategy_find(config->strategy ? config->strategy : "buddy-lf");
+	if (!ops)
+		return IOVA_ERR_INVALID_ARGUMENT;
+
+	iova_domain *d = calloc(1, sizeof *d);
+	if (!d)
+		return IOVA_ERR_NO_MEMORY;
+	d->config = *config;
+	d->config.granule = UINT64_C(1) << shift;
+	d->config.strategy = ops->name;
+	d->space.granule_shift = shift;
+	d->space.first = config->base >> shift;
+	d->space.end = d->space.first + (config->size >> shift);
+	d->granule_mask = d->config.granule - 1;
+	d->handle_key = iova_random_u64();
+	d->ops = ops;
+	d->counters = aligned_alloc(IOVA_CACHE_LINE, IOVA_THREAD_SLOTS * sizeof *d->counters);
+	if (!d->counters) {
+		free(d);
+		return IOVA_ERR_NO_MEMORY;
+	}
+	memset(d->counters, 0, IOVA_THREAD_SLOTS * sizeof *d->counters);
+	st = ops->create(&d->space, &d->strategy);
+	if (st) {
+		free(d->counters);
+		free(d);
+		return st;
+	}
+	*out = d;
+	return IOVA_OK;
+}
+
+void iova_domain_destroy(iova_domain *d)
+{
+	if (!d)
+		return;
+	d->ops->destroy(d->strategy);
+	free(d->counters);
+	free(d);
+}
+
+iova_domain_config iova_domain_get_config(const iova_domain *d) { return d->config; }
+
+/*
+ * Slot counters are written by the slot's owner only, so a relaxed load and
+ * store (no locked instruction) suffice - except in the slot shared by
+ * overflow threads.
+ */
+static inline void counter_add(_Atomic uint64_t *c, uint64_t v, unsigned slot)
+{
+	if (IOVA_UNLIKELY(iova_slot_is_shared(slot)))
+		atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+	else
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+/* Validate @r against @d and normalise it into granules. */
+static iova_status normalise(const iova_domain *d, const iova_request *r, iova_req *q)
+{
+	const unsigned shift = d->space.granule_shift;
+	const uint64_t gmask = d->granule_mask;
+	if (!r->size)
+		return IOVA_ERR_ZERO_SIZE;
+	if ((unsigned)r->cache_type > IOVA_CACHE_WRITE_COMBINED)
+		return IOVA_ERR_BAD_CACHE_TYPE;
+	if ((unsigned)r->placement > IOVA_PLACE_TOP_DOWN)
+		return IOVA_ERR_BAD_PLACEMENT;
+	if (r->boundary && !iova_is_pow2(r->boundary))
+		return IOVA_ERR_BAD_BOUNDARY;
+	if (r->alignment && !iova_is_pow2(r->alignment))
+		return IOVA_ERR_BAD_ALIGNMENT;
+	if (r->size > d->config.size)
+		return IOVA_ERR_SIZE_TOO_LARGE;
+	const uint64_t granules = (r->size >> shift) + ((r->size & gmask) != 0);
+	const uint64_t highest = r->highest ? r->highest : UINT64_MAX;
+	if (r->lowest > highest)
+		return IOVA_ERR_RANGE_INVERTED;
+	/* Whole granules inside [lowest, highest], clamped to the domain. */
+	uint64_t lo = (r->lowest >> shift) + ((r->lowest & gmask) != 0);
+	uint64_t hi = (highest >> shift) + ((highest & gmask) == gmask);
+	lo = iova_max(lo, d->space.first);
+	hi = iova_min(hi, d->space.end);
+	if (hi <= lo || hi - lo < granules)
+		return IOVA_ERR_RANGE_TOO_SMALL;
+	if (r->boundary && r->boundary < (granules << shift))
+		return IOVA_ERR_BOUNDARY_TOO_SMALL;
+	q->granules = granules;
+	q->order = iova_log2_ceil(granules);
+	q->align = UINT64_C(1) << q->order;
+	if ((r->alignment >> shift) > q->align)
+		q->align = r->alignment >> shift;
+	q->lo = lo;
+	q->hi = hi;
+	q->placement = r->placement;
+	/* The block is aligned to at least its rounded size, which the boundary
+	 * (a power of two no smaller than the size) is a multiple of: an aligned
+	 * block never crosses it, so the boundary needs no search of its own. */
+	if (iova_round_up(lo, q->align) + granules > hi || iova_round_up(lo, q->align) < lo)
+		return IOVA_ERR_UNSATISFIABLE;
+	return IOVA_OK;
+}
+
+iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *out)
+{
+	if (!d || !r || !out) {
+		if (out)
+			memset(out, 0, sizeof *out);
+		return IOVA_ERR_INVALID_ARGUMENT;
+	}
+	const unsigned slot = iova_thread_slot();
+	struct domain_counters *ctr = &d->counters[slot];
+	iova_req q;
+	uint64_t g;
+	iova_status st = normalise(d, r, &q);
+	if (IOVA_LIKELY(st == IOVA_OK))
+		st = d->ops->alloc(d->strategy, &q, &g);
+	if (IOVA_UNLIKELY(st != IOVA_OK)) {
+		memset(out, 0, sizeof *out);
+		counter_add(&ctr->failed_allocs, 1, slot);
+		return st;
+	}
+	const unsigned shift = d->space.granule_shift;
+	out->iova = g << shift;
+	out->size = q.granules << shift;
+	out->cache_type = r->cache_type;
+	out->handle = domain_handle_make(d, out->iova, r->size, r->cache_type);
+	counter_add(&ctr->allocs, 1, slot);
+	counter_add(&ctr->requested_bytes, r->size, slot);
+	counter_add(&ctr->held_granules, q.granules, slot);
+	return IOVA_OK;
+}
+
+iova_status iova_free(iova_domain *d, iova_handle h)
+{
+	if (!d)
+		return IOVA_ERR_INVALID_ARGUMENT;
+	const unsigned slot = iova_thread_slot();
+	struct domain_counters *ctr = &d->counters[slot];
+	uint64_t iova, requested;
+	iova_cache_type cache;
+	iova_status st = domain_handle_open(d, h, &iova, &requested, &cache);
+	const unsigned shift = d->space.granule_shift;
+	const uint64_t granules = (requested >> shift) + ((requested & d->granule_mask) != 0);
+	if (IOVA_LIKELY(st == IOVA_OK))
+		st = d->ops->free(d->strategy, iova >> shift, granules);
+	if (IOVA_UNLIKELY(st != IOVA_OK)) {
+		counter_add(&ctr->failed_frees, 1, slot);
+		return st;
+	}
+	counter_add(&ctr->frees, 1, slot);
+	counter_add(&ctr->requested_bytes, -requested, slot);
+	counter_add(&ctr->held_granules, -granules, slot);
+	return IOVA_OK;
+}

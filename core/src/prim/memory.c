@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "memory.h"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+static size_t page_size(void)
+{
+	static size_t cached;
+	if (!cached)
+		cached = (size_t)sysconf(_SC_PAGESIZE);
+	return cached;
+}
+
+void *iova_reserve(size_t bytes)
+{
+	if (!bytes)
+		bytes = 1;
+	/* MAP_NORESERVE: the reservation may be far larger than what is ever touched. */
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void iova_release(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, bytes ? bytes : 1);
+}
+
+uint64_t iova_resident_bytes(const void *p, size_t bytes)
+{
+	if (!p || !bytes)
+		return 0;
+	size_t ps = page_size();
+	size_t pages = (bytes + ps - 1) / ps;
+	unsigned char vec[4096];
+	uint64_t resident = 0;
+	for (size_t done = 0; done < pages;) {
+		size_t n = pages - done < sizeof vec ? pages - done : sizeof vec;
+		if (mincore((char *)p + done * ps, n * ps, vec) != 0)
+			return resident;
+		for (size_t i = 0; i < n; i++)
+			resident += vec[i] & 1;
+		done += n;
+	}
+	return resident * ps;
+}
+
+uint64_t iova_random_u64(void)
+{
+	uint64_t v;
+	if (getrandom(&v, sizeof v, GRND_NONBLOCK) == (ssize_t)sizeof v)
+		return v;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&v;
+}

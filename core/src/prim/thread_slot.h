@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * thread_slot.h - a small dense number per live thread.
+ *
+ * Per-thread state inside a domain (start hints, counters) lives in an array
+ * indexed by this number, one cache line apart, so that the hot path needs no
+ * atomic read-modify-write to touch it. Slots 0..IOVA_SLOT_SHARED-1 are owned
+ * by one thread at a time (taken at first use, given back when the thread
+ * exits); threads beyond that all share IOVA_SLOT_SHARED, whose users must
+ * update counters with atomic read-modify-writes.
+ */
+#ifndef IOVA_PRIM_THREAD_SLOT_H
+#define IOVA_PRIM_THREAD_SLOT_H
+
+#include <stdbool.h>
+
+#define IOVA_THREAD_SLOTS 256u
+#define IOVA_SLOT_SHARED (IOVA_THREAD_SLOTS - 1u)
+
+extern _Thread_local unsigned iova_tl_slot_plus1;
+
+/** iova_thread_slot_acquire() - slow path of iova_thread_slot(). */
+unsigned iova_thread_slot_acquire(void);
+
+/** iova_thread_slot() - this thread's slot, in [0, IOVA_THREAD_SLOTS). */
+static inline unsigned iova_thread_slot(void)
+{
+	unsigned s = iova_tl_slot_plus1;
+	return __builtin_expect(s != 0, 1) ? s - 1 : iova_thread_slot_acquire();
+}
+
+static inline bool iova_slot_is_shared(unsigned slot) { return slot == IOVA_SLOT_SHARED; }
+
+#endif

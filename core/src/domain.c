@@ -7,6 +7,7 @@
  * strategy receives a normalised request (iova_req) in granules.
  */
 #include "domain.h"
+#include "handle.h"
 #include "prim/memory.h"
 
 #include <stdlib.h>
@@ -98,7 +99,7 @@ static inline void counter_add(_Atomic uint64_t *c, uint64_t v, unsigned slot)
 }
 
 /* Validate @r against @d and normalise it into granules. */
-static iova_status normalise(const iova_domain *d, const iova_request *r, iova_req *q)
+static iova_status normalise_constrained(const iova_domain *d, const iova_request *r, iova_req *q)
 {
 	const unsigned shift = d->space.granule_shift;
 	const uint64_t gmask = d->granule_mask;
@@ -143,55 +144,68 @@ static iova_status normalise(const iova_domain *d, const iova_request *r, iova_r
 	return IOVA_OK;
 }
 
+static inline iova_status normalise(const iova_domain *d, const iova_request *r, iova_req *q)
+{
+	/* Most requests say only "this many bytes, anywhere". */
+	if (IOVA_LIKELY((r->lowest | r->highest | r->boundary | r->alignment) == 0 && r->size - 1 < d->config.size &&
+			(unsigned)r->cache_type <= IOVA_CACHE_WRITE_COMBINED && (unsigned)r->placement <= IOVA_PLACE_TOP_DOWN)) {
+		const unsigned shift = d->space.granule_shift;
+		q->granules = (r->size >> shift) + ((r->size & d->granule_mask) != 0);
+		q->order = iova_log2_ceil(q->granules);
+		q->align = UINT64_C(1) << q->order;
+		q->lo = d->space.first;
+		q->hi = d->space.end;
+		q->placement = r->placement;
+		return iova_round_up(q->lo, q->align) + q->granules <= q->hi ? IOVA_OK : IOVA_ERR_UNSATISFIABLE;
+	}
+	return normalise_constrained(d, r, q);
+}
+
 iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *out)
 {
-	if (!d || !r || !out) {
+	if (IOVA_UNLIKELY(!d || !r || !out)) {
 		if (out)
 			memset(out, 0, sizeof *out);
 		return IOVA_ERR_INVALID_ARGUMENT;
 	}
-	const unsigned slot = iova_thread_slot();
-	struct domain_counters *ctr = &d->counters[slot];
 	iova_req q;
+	q.slot = iova_thread_slot();
+	struct domain_counters *ctr = &d->counters[q.slot];
 	uint64_t g;
 	iova_status st = normalise(d, r, &q);
 	if (IOVA_LIKELY(st == IOVA_OK))
 		st = d->ops->alloc(d->strategy, &q, &g);
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {
 		memset(out, 0, sizeof *out);
-		counter_add(&ctr->failed_allocs, 1, slot);
+		counter_add(&ctr->failed_allocs, 1, q.slot);
 		return st;
 	}
-	const unsigned shift = d->space.granule_shift;
-	out->iova = g << shift;
-	out->size = q.granules << shift;
+	const uint64_t iova = g << d->space.granule_shift;
+	out->handle = handle_make(d, iova, r->size, r->cache_type);
+	out->iova = iova;
+	out->size = q.granules << d->space.granule_shift;
 	out->cache_type = r->cache_type;
-	out->handle = domain_handle_make(d, out->iova, r->size, r->cache_type);
-	counter_add(&ctr->allocs, 1, slot);
-	counter_add(&ctr->requested_bytes, r->size, slot);
-	counter_add(&ctr->held_granules, q.granules, slot);
+	counter_add(&ctr->allocs, 1, q.slot);
+	counter_add(&ctr->requested_bytes, r->size, q.slot);
 	return IOVA_OK;
 }
 
 iova_status iova_free(iova_domain *d, iova_handle h)
 {
-	if (!d)
+	if (IOVA_UNLIKELY(!d))
 		return IOVA_ERR_INVALID_ARGUMENT;
 	const unsigned slot = iova_thread_slot();
 	struct domain_counters *ctr = &d->counters[slot];
-	uint64_t iova, requested;
-	iova_cache_type cache;
-	iova_status st = domain_handle_open(d, h, &iova, &requested, &cache);
 	const unsigned shift = d->space.granule_shift;
-	const uint64_t granules = (requested >> shift) + ((requested & d->granule_mask) != 0);
+	uint64_t iova, requested;
+	iova_status st = handle_open(d, h, &iova, &requested);
 	if (IOVA_LIKELY(st == IOVA_OK))
-		st = d->ops->free(d->strategy, iova >> shift, granules);
+		st = d->ops->free(d->strategy, iova >> shift, (requested + d->granule_mask) >> shift, slot);
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {
 		counter_add(&ctr->failed_frees, 1, slot);
 		return st;
 	}
 	counter_add(&ctr->frees, 1, slot);
 	counter_add(&ctr->requested_bytes, -requested, slot);
-	counter_add(&ctr->held_granules, -granules, slot);
 	return IOVA_OK;
 }

@@ -48,6 +48,7 @@ typedef struct iova_req {
 	uint64_t align;
 	uint64_t lo; /* first acceptable granule */
 	uint64_t hi; /* one past the last acceptable granule */
+	unsigned slot; /* the calling thread's slot (prim/thread_slot.h) */
 } iova_req;
 
 /* A maximal run of free granules, reported in increasing address order. */
@@ -59,7 +60,7 @@ typedef bool (*iova_extent_fn)(void *ctx, uint64_t first_granule, uint64_t granu
  * alloc() returns the first granule of a block of req->granules granules
  * inside the request's window, aligned to req->align; IOVA_ERR_NO_SPACE or
  * IOVA_ERR_UNSATISFIABLE otherwise. free() receives what alloc() returned
- * and reports IOVA_ERR_DOUBLE_FREE / IOVA_ERR_UNKNOWN_HANDLE, changing
+ * (and the calling thread's slot) and reports IOVA_ERR_DOUBLE_FREE / IOVA_ERR_UNKNOWN_HANDLE, changing
  * nothing, when no such block is live. walk_free() reports maximal free
  * extents in increasing order.
  */
@@ -69,7 +70,7 @@ typedef struct iova_strategy_ops {
 	iova_status (*create)(const iova_space *space, void **state);
 	void (*destroy)(void *state);
 	iova_status (*alloc)(void *state, const iova_req *req, uint64_t *first_granule);
-	iova_status (*free)(void *state, uint64_t first_granule, uint64_t granules);
+	iova_status (*free)(void *state, uint64_t first_granule, uint64_t granules, unsigned slot);
 	void (*walk_free)(const void *state, iova_extent_fn fn, void *ctx);
 	uint64_t (*metadata_reserved)(const void *state);
 	uint64_t (*metadata_resident)(const void *state);

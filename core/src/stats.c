@@ -46,7 +46,6 @@ iova_status iova_domain_stats(const iova_domain *d, iova_stats *out)
 	out->total_bytes = d->config.size;
 	struct stats_walk sw = {out, shift};
 	d->ops->walk_free(d->strategy, account_extent, &sw);
-	uint64_t held = 0;
 	for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
 		const struct domain_counters *c = &d->counters[s];
 		out->allocs += atomic_load_explicit(&c->allocs, memory_order_relaxed);
@@ -54,11 +53,8 @@ iova_status iova_domain_stats(const iova_domain *d, iova_stats *out)
 		out->failed_allocs += atomic_load_explicit(&c->failed_allocs, memory_order_relaxed);
 		out->failed_frees += atomic_load_explicit(&c->failed_frees, memory_order_relaxed);
 		out->requested_bytes += atomic_load_explicit(&c->requested_bytes, memory_order_relaxed);
-		held += atomic_load_explicit(&c->held_granules, memory_order_relaxed);
 	}
-	/* Held by callers; with caches in front of a strategy this is less than
-	 * total - free, the difference sitting in the caches. */
-	out->allocated_bytes = held << shift;
+	out->allocated_bytes = out->total_bytes - out->free_bytes;
 	out->live_allocations = out->allocs - out->frees;
 	out->metadata_reserved_bytes = d->ops->metadata_reserved(d->strategy);
 	out->metadata_resident_bytes = d->ops->metadata_resident(d->strategy);

@@ -60,7 +60,7 @@ static uint64_t start_mask(const struct buddy *b, const struct claim *c, unsigne
 static unsigned pick(uint64_t cand, unsigned fb, bool top_down)
 {
 	unsigned bit = top_down ? 63u - (unsigned)__builtin_clzll(cand) : (unsigned)__builtin_ctzll(cand);
-	return bit / fb;
+	return field_of_bit(bit, fb);
 }
 
 /* The fields of a claimed run: the first ALLOC_START (first piece of the
@@ -163,7 +163,7 @@ static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_
 				}
 				claimed(b, c, L, j, p, split_field);
 				if (word_class(nw, lv->fb) == CLS_EMPTY)
-					buddy_sync_up(b, L, j, nw, false);
+					buddy_summarise(b, L, j, nw);
 				return CLAIM_DONE;
 			}
 			guessed = false; /* w now holds the word's current value */
@@ -183,7 +183,7 @@ static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_
 		unsigned p = pick(cand, lv->fb, c->top_down);
 		uint64_t fullm = eq_mask(w, lv->fb, ST_SPLIT_FULL) & fields_span(lv->fb, p, c->m);
 		for (; fullm; fullm &= fullm - 1)
-			buddy_merge_child(b, L, j, (unsigned)__builtin_ctzll(fullm) / lv->fb);
+			buddy_merge_child(b, L, j, field_of_bit((unsigned)__builtin_ctzll(fullm), lv->fb));
 		w = atomic_load(wp);
 	}
 }
@@ -281,6 +281,18 @@ static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned 
 	static const unsigned pass_state[2] = {ST_SPLIT, ST_SPLIT_FULL};
 	for (;;) {
 		const uint64_t w = atomic_load(buddy_word(b, L, j));
+		/* Climbing out of a field that is still FREE (nothing below it was
+		 * live): that field is the thread's own region, split it near the
+		 * hint before moving into regions other threads may be using. */
+		if (excluded >= 0 && field_get(w, lv->fb, (unsigned)excluded) == ST_FREE) {
+			uint64_t pos, rs = ((j << lv->fields_log2) | (unsigned)excluded) << lv->entry_shift;
+			if (place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos)) {
+				enum claim_result r = split_claim(b, c, L, j, (unsigned)excluded, pos);
+				if (r == CLAIM_DONE)
+					return r;
+				continue;
+			}
+		}
 		for (int pass = 0; pass < 2; pass++) {
 			for (unsigned i = 0; i < n; i++) {
 				unsigned e = order[i];
@@ -335,9 +347,54 @@ static bool search(struct buddy *b, struct claim *c)
  * The block is 2^order granules at an aligned position inside the window;
  * its first req->granules granules are held, the tail is left free.
  */
-iova_status buddy_alloc(void *state, const iova_req *req, uint64_t *first_granule)
+/*
+ * The common case, kept short: a block of at most 16 granules in the
+ * thread's current level-0 word, which lies inside the window. One
+ * compare-and-swap, usually with the value this thread left in the word as
+ * the expected value (no load at all). False sends the request to search().
+ */
+static inline bool alloc_small_fast(struct buddy *b, const iova_req *req, struct buddy_slot *slot, uint64_t *out)
 {
-	struct buddy *b = state;
+	const uint64_t j = atomic_load_explicit(&slot->hint[0], memory_order_relaxed) >> L0_FIELDS_LOG2;
+	const uint64_t ws = j << L0_FIELDS_LOG2;
+	if (ws < req->lo || ws + (1u << L0_FIELDS_LOG2) > req->hi)
+		return false;
+	uint64_t amask = stride_mask[iova_log2_floor(req->align) + 1];
+	if (req->align >= 32)
+		amask = ws & (req->align - 1) ? 0 : 1;
+	_Atomic uint64_t *wp = buddy_word(b, 0, j);
+	bool guessed = atomic_load_explicit(&slot->l0_word, memory_order_relaxed) == j;
+	uint64_t w = guessed ? atomic_load_explicit(&slot->l0_value, memory_order_relaxed)
+			     : atomic_load_explicit(wp, memory_order_relaxed);
+	const unsigned m = 1u << req->order;
+	for (;;) {
+		uint64_t cand = runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), L0_FIELD_BITS, m) & amask;
+		if (!cand) {
+			if (!guessed)
+				return false;
+			guessed = false; /* the guess may predate frees by other threads */
+			w = atomic_load_explicit(wp, memory_order_relaxed);
+			continue;
+		}
+		unsigned bit = req->placement == IOVA_PLACE_TOP_DOWN ? 63u - (unsigned)__builtin_clzll(cand)
+								     : (unsigned)__builtin_ctzll(cand);
+		uint64_t span = (UINT64_C(1) << (2 * req->granules)) - 1;
+		uint64_t nw = (w & ~(span << bit)) | (l0_alloc_pattern((unsigned)req->granules) << bit);
+		if (atomic_compare_exchange_strong(wp, &w, nw)) {
+			atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
+			atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
+			*out = ws + (bit >> 1);
+			if (!eq_mask(nw, L0_FIELD_BITS, ST_FREE))
+				buddy_summarise(b, 0, j, nw);
+			return true;
+		}
+		guessed = false;
+	}
+}
+
+static __attribute__((noinline)) iova_status alloc_search(struct buddy *b, const iova_req *req, struct buddy_slot *slot,
+							uint64_t *first_granule)
+{
 	const uint64_t bsize = UINT64_C(1) << req->order;
 	if (iova_round_up(req->lo, req->align) + bsize > req->hi || req->order >= 5 + 4 * b->top)
 		return IOVA_ERR_UNSATISFIABLE;
@@ -349,7 +406,7 @@ iova_status buddy_alloc(void *state, const iova_req *req, uint64_t *first_granul
 		.lo = req->lo,
 		.hi = req->hi,
 		.top_down = req->placement == IOVA_PLACE_TOP_DOWN,
-		.slot = &b->slots[iova_thread_slot()],
+		.slot = slot,
 	};
 	c.m = (unsigned)(bsize >> b->level[c.level].entry_shift);
 	uint64_t hint = atomic_load_explicit(&c.slot->hint[c.level], memory_order_relaxed);
@@ -365,4 +422,19 @@ iova_status buddy_alloc(void *state, const iova_req *req, uint64_t *first_granul
 		}
 	}
 	return IOVA_ERR_NO_SPACE;
+}
+
+/**
+ * buddy_alloc() - the strategy's alloc operation (see iova_strategy_ops).
+ *
+ * The block is 2^order granules at an aligned position inside the window;
+ * its first req->granules granules are held, the tail is left free.
+ */
+iova_status buddy_alloc(void *state, const iova_req *req, uint64_t *first_granule)
+{
+	struct buddy *b = state;
+	struct buddy_slot *slot = &b->slots[req->slot];
+	if (req->order < 5 && alloc_small_fast(b, req, slot, first_granule))
+		return IOVA_OK;
+	return alloc_search(b, req, slot, first_granule);
 }

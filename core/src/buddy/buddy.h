@@ -77,9 +77,35 @@ static inline unsigned buddy_level_of_order(unsigned k) { return k < 5 ? 0 : 1 +
 void buddy_sync_up(struct buddy *b, unsigned L, uint64_t j, uint64_t child_value, bool strict);
 bool buddy_merge_child(struct buddy *b, unsigned L, uint64_t j, unsigned e);
 
+/*
+ * buddy_summarise() - after changing word j of level L to @value, bring its
+ * parent's summary up to date. Inline because the common outcome is "already
+ * right" (one load of the parent word); the slow case calls buddy_sync_up().
+ */
+static inline void buddy_summarise(struct buddy *b, unsigned L, uint64_t j, uint64_t value)
+{
+	if (L >= b->top)
+		return;
+	/* Sequentially consistent, after the caller's compare-and-swap on the child:
+	 * see summary.c for why the order matters. */
+	uint64_t pw = atomic_load(buddy_word(b, L + 1, j >> UP_FIELDS_LOG2));
+	unsigned st = field_get(pw, UP_FIELD_BITS, (unsigned)(j & ((1u << UP_FIELDS_LOG2) - 1)));
+	enum buddy_class cls = word_class(value, b->level[L].fb);
+	if (!is_split(st) || st == split_state_for(cls) || (st == ST_SPLIT_FULL && cls == CLS_SOME))
+		return;
+	buddy_sync_up(b, L, j, value, false);
+}
+
+/* Fields of an allocation of n granules (1..16) at level 0, from bit 0:
+ * ALLOC_START, then ALLOC_CONT. */
+static inline uint64_t l0_alloc_pattern(unsigned n)
+{
+	return (rep(L0_FIELD_BITS, ST_ALLOC_CONT) & ((UINT64_C(1) << (2 * n)) - 1)) | ST_ALLOC_START;
+}
+
 /* Strategy entry points (alloc.c, free.c, walk.c, tree.c). */
 iova_status buddy_alloc(void *state, const iova_req *req, uint64_t *first_granule);
-iova_status buddy_free(void *state, uint64_t first_granule, uint64_t granules);
+iova_status buddy_free(void *state, uint64_t first_granule, uint64_t granules, unsigned slot);
 void buddy_walk_free(const void *state, iova_extent_fn fn, void *ctx);
 
 #endif

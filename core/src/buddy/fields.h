@@ -45,6 +45,9 @@ static inline uint64_t eq_mask(uint64_t w, unsigned fb, unsigned code)
 	return ~(x | x >> 1 | x >> 2 | x >> 3) & LSB4;
 }
 
+/* Index of the field holding bit @bit (fb is 2 or 4: no division). */
+static inline unsigned field_of_bit(unsigned bit, unsigned fb) { return bit >> (fb >> 1); }
+
 static inline unsigned field_get(uint64_t w, unsigned fb, unsigned i)
 {
 	return (unsigned)(w >> (i * fb)) & ((1u << fb) - 1);

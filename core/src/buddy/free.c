@@ -77,25 +77,47 @@ static iova_status bad_free(const struct buddy *b, const struct piece *p, uint64
 	return p->first && (st == ST_FREE || st == ST_NOTHERE) ? IOVA_ERR_DOUBLE_FREE : IOVA_ERR_UNKNOWN_HANDLE;
 }
 
-/**
- * buddy_free() - the strategy's free operation (see iova_strategy_ops).
- *
- * Return: IOVA_OK; IOVA_ERR_DOUBLE_FREE if the allocation's first field is
- * already free; IOVA_ERR_UNKNOWN_HANDLE if the granules are not allocated as
- * one allocation of exactly this size. Either error changes nothing.
- */
-iova_status buddy_free(void *state, uint64_t g, uint64_t s)
+/* The common case, kept short: an allocation of at most 16 granules, one run
+ * in one level-0 word. Same rules as the general path. */
+static inline iova_status free_l0(struct buddy *b, uint64_t g, uint64_t s, struct buddy_slot *slot)
 {
-	struct buddy *b = state;
-	if (!s || g < b->space.first || g >= b->space.end || s > b->space.end - g)
-		return IOVA_ERR_UNKNOWN_HANDLE;
-	if (g & ((UINT64_C(1) << iova_log2_ceil(s)) - 1))
-		return IOVA_ERR_UNKNOWN_HANDLE; /* not where a block of this size can start */
+	const uint64_t j = g >> L0_FIELDS_LOG2;
+	const unsigned bit = (unsigned)(g & 31) * 2, next = bit + 2 * (unsigned)s;
+	const uint64_t span = ((UINT64_C(1) << (2 * s)) - 1) << bit;
+	const uint64_t want = l0_alloc_pattern((unsigned)s) << bit;
+	_Atomic uint64_t *wp = buddy_word(b, 0, j);
+	bool guessed = atomic_load_explicit(&slot->l0_word, memory_order_relaxed) == j;
+	uint64_t w = guessed ? atomic_load_explicit(&slot->l0_value, memory_order_relaxed)
+			     : atomic_load_explicit(wp, memory_order_relaxed);
+	uint64_t nw;
+	for (;;) {
+		if ((w & span) != want || (next < 64 && ((w >> next) & 3) == ST_ALLOC_CONT)) {
+			if (guessed) {
+				guessed = false;
+				w = atomic_load_explicit(wp, memory_order_relaxed);
+				continue;
+			}
+			unsigned st = (unsigned)(w >> bit) & 3;
+			return st == ST_FREE || st == ST_NOTHERE ? IOVA_ERR_DOUBLE_FREE : IOVA_ERR_UNKNOWN_HANDLE;
+		}
+		nw = (w & ~span) | (LSB2 & span);
+		if (atomic_compare_exchange_strong(wp, &w, nw))
+			break;
+		guessed = false;
+	}
+	atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
+	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
+	if (nw == LSB2 || !eq_mask(w, L0_FIELD_BITS, ST_FREE)) /* became entirely free, or was full */
+		buddy_summarise(b, 0, j, nw);
+	return IOVA_OK;
+}
+
+/* The general case: validate every run, then free them, first one first. */
+static __attribute__((noinline)) iova_status free_pieces(struct buddy *b, uint64_t g, uint64_t s, struct buddy_slot *slot)
+{
 
 	struct piece pieces[MAX_PIECES];
 	const unsigned n = decompose(b, g, s, pieces);
-	struct buddy_slot *slot = &b->slots[iova_thread_slot()];
-
 	for (unsigned i = 0; i < n; i++) {
 		const struct piece *p = &pieces[i];
 		uint64_t w = atomic_load_explicit(buddy_word(b, p->level, p->word), memory_order_relaxed);
@@ -135,9 +157,28 @@ iova_status buddy_free(void *state, uint64_t g, uint64_t s)
 			atomic_store_explicit(&slot->l0_word, p->word, memory_order_relaxed);
 			atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
 		}
-		enum buddy_class before = word_class(w, lv->fb), after = word_class(nw, lv->fb);
-		if (before != after)
-			buddy_sync_up(b, p->level, p->word, nw, false);
+		if (word_class(w, lv->fb) != word_class(nw, lv->fb))
+			buddy_summarise(b, p->level, p->word, nw);
 	}
 	return IOVA_OK;
+}
+
+/**
+ * buddy_free() - the strategy's free operation (see iova_strategy_ops).
+ *
+ * Return: IOVA_OK; IOVA_ERR_DOUBLE_FREE if the allocation's first field is
+ * already free; IOVA_ERR_UNKNOWN_HANDLE if the granules are not allocated as
+ * one allocation of exactly this size. Either error changes nothing.
+ */
+iova_status buddy_free(void *state, uint64_t g, uint64_t s, unsigned slot_index)
+{
+	struct buddy *b = state;
+	struct buddy_slot *slot = &b->slots[slot_index];
+	if (IOVA_UNLIKELY(!s || g < b->space.first || g >= b->space.end || s > b->space.end - g))
+		return IOVA_ERR_UNKNOWN_HANDLE;
+	if (IOVA_UNLIKELY(g & ((UINT64_C(1) << iova_log2_ceil(s)) - 1)))
+		return IOVA_ERR_UNKNOWN_HANDLE; /* not where a block of this size can start */
+	if (s <= 16)
+		return free_l0(b, g, s, slot);
+	return free_pieces(b, g, s, slot);
 }

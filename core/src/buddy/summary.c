@@ -91,7 +91,7 @@ bool buddy_merge_child(struct buddy *b, unsigned L, uint64_t j, unsigned e)
 	if (C >= 1) {
 		uint64_t fullm = eq_mask(atomic_load(cp), cfb, ST_SPLIT_FULL);
 		for (; fullm; fullm &= fullm - 1)
-			buddy_merge_child(b, C, c, (unsigned)__builtin_ctzll(fullm) / cfb);
+			buddy_merge_child(b, C, c, field_of_bit((unsigned)__builtin_ctzll(fullm), cfb));
 	}
 	uint64_t expect = rep(cfb, ST_FREE);
 	if (!atomic_compare_exchange_strong(cp, &expect, 0)) {

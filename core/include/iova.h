@@ -137,14 +137,18 @@ typedef struct iova_domain iova_domain;
  * @size:     bytes; a non-zero multiple of @granule, at most 2^38 granules
  *            (1 PiB with 4 KiB granules); base + size must not overflow.
  * @granule:  0 for 4 KiB, else a power of two from 4 KiB to 64 KiB.
- * @strategy: name of the allocation strategy; NULL for "buddy-lf".
- *            iova_strategy_list() names them all.
+ * @strategy: name of the allocation strategy; NULL for "buddy-lf". A name
+ *            ending in "+cache" puts per-CPU magazine caches in front of
+ *            the named strategy. iova_strategy_name() lists them all.
+ * @options:  NULL, or strategy options as comma-separated key=value pairs
+ *            (e.g. "magazine_size=127,classes=6"); unknown keys are errors.
  */
 typedef struct iova_domain_config {
 	uint64_t base;
 	uint64_t size;
 	uint64_t granule;
 	const char *strategy;
+	const char *options;
 } iova_domain_config;
 
 #define IOVA_GRANULE_MIN 4096u
@@ -256,11 +260,37 @@ void iova_domain_for_each_free(const iova_domain *domain,
 /* Strategies                                                               */
 /* ------------------------------------------------------------------------ */
 
-/** iova_strategy_count() / iova_strategy_name() / iova_strategy_description():
- * enumerate the registered allocation strategies (index 0..count-1). */
+/* What a strategy can honour. A request needing a capability the domain's
+ * strategy lacks fails with IOVA_ERR_UNSUPPORTED instead of a wrong block. */
+enum iova_capability {
+	IOVA_CAP_WINDOW = 1u << 0,     /* lowest/highest narrower than the domain */
+	IOVA_CAP_ALIGNMENT = 1u << 1,  /* alignment above the natural one */
+	IOVA_CAP_TOP_DOWN = 1u << 2,   /* placement preference honoured */
+	IOVA_CAP_EXACT_SIZE = 1u << 3, /* holds exactly the granules asked for */
+	IOVA_CAP_ALL = (1u << 4) - 1,
+};
+
+/** iova_strategy_count() / iova_strategy_name() / iova_strategy_description()
+ * / iova_strategy_caps(): enumerate the registered allocation strategies
+ * (index 0..count-1). Each can also be used with a "+cache" suffix. */
 size_t iova_strategy_count(void);
 const char *iova_strategy_name(size_t index);
 const char *iova_strategy_description(size_t index);
+unsigned iova_strategy_caps(size_t index);
+
+/** iova_domain_caps() - the enum iova_capability bits of the domain's strategy. */
+unsigned iova_domain_caps(const iova_domain *domain);
+
+/** iova_domain_flush_caches() - return every cached block to the strategy
+ * below (no effect without caches). Concurrent allocations stay correct. */
+void iova_domain_flush_caches(iova_domain *domain);
+
+/**
+ * iova_domain_counters() - report the strategy's own counters (cache hits,
+ * lock acquisitions, nodes visited...) as name/value pairs, in a fixed order.
+ */
+void iova_domain_counters(const iova_domain *domain, void (*fn)(void *ctx, const char *name, uint64_t value),
+			  void *ctx);
 
 #ifdef __cplusplus
 }

@@ -52,6 +52,7 @@ iova_status iova_domain_create(const iova_domain_config *config, iova_domain **o
 	d->config = *config;
 	d->config.granule = UINT64_C(1) << shift;
 	d->config.strategy = ops->name;
+	d->config.options = NULL; /* not retained: the caller owns the string */
 	d->space.granule_shift = shift;
 	d->space.first = config->base >> shift;
 	d->space.end = d->space.first + (config->size >> shift);
@@ -64,7 +65,7 @@ iova_status iova_domain_create(const iova_domain_config *config, iova_domain **o
 		return IOVA_ERR_NO_MEMORY;
 	}
 	memset(d->counters, 0, IOVA_THREAD_SLOTS * sizeof *d->counters);
-	st = ops->create(&d->space, &d->strategy);
+	st = ops->create(&d->space, config->options, &d->strategy);
 	if (st) {
 		free(d->counters);
 		free(d);
@@ -136,6 +137,10 @@ static iova_status normalise_constrained(const iova_domain *d, const iova_reques
 	q->lo = lo;
 	q->hi = hi;
 	q->placement = r->placement;
+	const unsigned caps = d->ops->caps;
+	if (((lo != d->space.first || hi != d->space.end) && !(caps & IOVA_CAP_WINDOW)) ||
+	    (q->align > (UINT64_C(1) << q->order) && !(caps & IOVA_CAP_ALIGNMENT)))
+		return IOVA_ERR_UNSUPPORTED;
 	/* The block is aligned to at least its rounded size, which the boundary
 	 * (a power of two no smaller than the size) is a multiple of: an aligned
 	 * block never crosses it, so the boundary needs no search of its own. */
@@ -208,4 +213,18 @@ iova_status iova_free(iova_domain *d, iova_handle h)
 	counter_add(&ctr->frees, 1, slot);
 	counter_add(&ctr->requested_bytes, -requested, slot);
 	return IOVA_OK;
+}
+
+unsigned iova_domain_caps(const iova_domain *d) { return d->ops->caps; }
+
+void iova_domain_flush_caches(iova_domain *d)
+{
+	if (d && d->ops->flush)
+		d->ops->flush(d->strategy);
+}
+
+void iova_domain_counters(const iova_domain *d, void (*fn)(void *ctx, const char *name, uint64_t value), void *ctx)
+{
+	if (d && fn && d->ops->counters)
+		d->ops->counters(d->strategy, fn, ctx);
 }

@@ -64,16 +64,23 @@ typedef bool (*iova_extent_fn)(void *ctx, uint64_t first_granule, uint64_t granu
  * nothing, when no such block is live. walk_free() reports maximal free
  * extents in increasing order.
  */
+typedef void (*iova_counter_fn)(void *ctx, const char *name, uint64_t value);
+
 typedef struct iova_strategy_ops {
 	const char *name;
 	const char *description;
-	iova_status (*create)(const iova_space *space, void **state);
+	unsigned caps; /* enum iova_capability */
+	/* @options: NULL or "key=value,..."; unknown keys -> IOVA_ERR_INVALID_ARGUMENT. */
+	iova_status (*create)(const iova_space *space, const char *options, void **state);
 	void (*destroy)(void *state);
 	iova_status (*alloc)(void *state, const iova_req *req, uint64_t *first_granule);
 	iova_status (*free)(void *state, uint64_t first_granule, uint64_t granules, unsigned slot);
 	void (*walk_free)(const void *state, iova_extent_fn fn, void *ctx);
 	uint64_t (*metadata_reserved)(const void *state);
 	uint64_t (*metadata_resident)(const void *state);
+	/* Optional (NULL when there is nothing to report or flush). */
+	void (*counters)(const void *state, iova_counter_fn fn, void *ctx);
+	void (*flush)(void *state);
 } iova_strategy_ops;
 
 /* Registry (strategy/registry.c). */

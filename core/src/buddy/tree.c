@@ -52,8 +52,10 @@ static void buddy_destroy(void *state)
 	free(b);
 }
 
-static iova_status buddy_create(const iova_space *space, void **state)
+static iova_status buddy_create(const iova_space *space, const char *options, void **state)
 {
+	if (options && *options)
+		return IOVA_ERR_INVALID_ARGUMENT; /* the buddy takes no options */
 	struct buddy *b = calloc(1, sizeof *b);
 	if (!b)
 		return IOVA_ERR_NO_MEMORY;
@@ -116,6 +118,7 @@ static uint64_t buddy_metadata_resident(const void *state)
 const iova_strategy_ops iova_buddy_lf_ops = {
 	.name = "buddy-lf",
 	.description = "lock-free buddy: packed radix tree of 64-bit words, one CAS per small allocation",
+	.caps = IOVA_CAP_ALL,
 	.create = buddy_create,
 	.destroy = buddy_destroy,
 	.alloc = buddy_alloc,

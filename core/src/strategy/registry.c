@@ -29,3 +29,5 @@ const char *iova_strategy_description(size_t index)
 {
 	return index < STRATEGY_COUNT ? strategies[index]->description : NULL;
 }
+
+unsigned iova_strategy_caps(size_t index) { return index < STRATEGY_COUNT ? strategies[index]->caps : 0; }

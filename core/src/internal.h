@@ -81,6 +81,13 @@ typedef struct iova_strategy_ops {
 	/* Optional (NULL when there is nothing to report or flush). */
 	void (*counters)(const void *state, iova_counter_fn fn, void *ctx);
 	void (*flush)(void *state);
+	/* Optional: granules out of the free space (not reported by walk_free)
+	 * that no live block holds: caches, allocator-internal free lists.
+	 * NULL means 0: every granule not free is held by a live block. */
+	uint64_t (*cached)(const void *state);
+	/* Optional: validate @options as create() would, writing one sentence
+	 * about the first problem into @msg. NULL: the strategy takes no options. */
+	iova_status (*check_options)(const char *options, char *msg, size_t msg_size);
 } iova_strategy_ops;
 
 /* Registry (strategy/registry.c). */

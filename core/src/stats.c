@@ -54,7 +54,12 @@ iova_status iova_domain_stats(const iova_domain *d, iova_stats *out)
 		out->failed_frees += atomic_load_explicit(&c->failed_frees, memory_order_relaxed);
 		out->requested_bytes += atomic_load_explicit(&c->requested_bytes, memory_order_relaxed);
 	}
-	out->allocated_bytes = out->total_bytes - out->free_bytes;
+	/* Cached granules are read after the walk; under concurrency the two may
+	 * disagree, so clamp rather than wrap. */
+	out->cached_bytes = d->ops->cached ? d->ops->cached(d->strategy) << shift : 0;
+	if (out->cached_bytes > out->total_bytes - out->free_bytes)
+		out->cached_bytes = out->total_bytes - out->free_bytes;
+	out->allocated_bytes = out->total_bytes - out->free_bytes - out->cached_bytes;
 	out->live_allocations = out->allocs - out->frees;
 	out->metadata_reserved_bytes = d->ops->metadata_reserved(d->strategy);
 	out->metadata_resident_bytes = d->ops->metadata_resident(d->strategy);

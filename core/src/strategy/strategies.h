@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * strategies.h - the baseline strategies' operation tables, and the few
+ * introspection hooks their tests use. (The lock-free buddy's table is
+ * declared in internal.h.)
+ */
+#ifndef IOVA_STRATEGIES_H
+#define IOVA_STRATEGIES_H
+
+#include "../internal.h"
+
+extern const iova_strategy_ops iova_buddy_locked_ops;
+extern const iova_strategy_ops iova_linux_rbtree_ops;
+extern const iova_strategy_ops iova_bitmap_ops;
+extern const iova_strategy_ops iova_jemalloc_ops;
+
+/**
+ * iova_buddy_locked_check() - verify the drm_buddy invariants of a
+ * buddy-locked state (for tests): every block free, allocated or split; its
+ * start aligned to its size; children at start and start + half; no two free
+ * buddies; the free trees hold exactly the free blocks, in their order.
+ * Return: true if they hold; otherwise false with a sentence in @msg.
+ */
+bool iova_buddy_locked_check(const void *state, char *msg, size_t msg_size);
+
+#endif

@@ -16,7 +16,8 @@
 	X(iova_buddy_lf_ops)                                                                                           \
 	X(iova_buddy_locked_ops)                                                                                       \
 	X(iova_linux_rbtree_ops)                                                                                       \
-	X(iova_bitmap_ops)
+	X(iova_bitmap_ops)                                                                                             \
+	X(iova_jemalloc_ops)
 
 #define ENTRY(ops) &ops,
 static const iova_strategy_ops *const entries[] = {STRATEGIES(ENTRY)};

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cache.h - per-thread magazine caches in front of any strategy (the layer
+ * behind every "<strategy>+cache" name), after Linux's IOVA rcache and
+ * Bonwick & Adams' magazines (USENIX 2001).
+ *
+ * Structure. Blocks of up to 2^(classes-1) granules (32 by default) are
+ * cached per size class. Each thread slot (prim/thread_slot.h) - the "CPU"
+ * of the design, since a slot belongs to one thread at a time and a thread
+ * keeps its slot however the scheduler moves it - has, per class, a loaded
+ * and a previous magazine of magazine_size block addresses (127). Full
+ * magazines go to a depot per class.
+ *
+ * Swap rules (Linux's, from Bonwick and Adams). Free: push onto loaded; if
+ * it is full and previous is not, swap them first; if both are full, the
+ * loaded one goes to the depot and an empty one takes its place. Alloc: pop
+ * from loaded; if it is empty and previous is not, swap; if both are empty,
+ * a full magazine comes from the depot (the empty loaded one is dropped);
+ * else the request goes to the strategy below. A request with a window or
+ * an alignment above natural takes the last cached block of loaded (then
+ * previous) that meets it - as Linux's iova_magazine_pop() scans for one
+ * below the limit - and otherwise goes below. Placement preferences are not
+ * honoured for cached blocks. The depot is trimmed towards depot_target
+ * magazines (default: the number of online CPUs), one magazine per trim_ms
+ * (default 100) as Linux's delayed work does, but driven by depot traffic
+ * instead of a timer; trim_ms=0 makes depot_target a hard cap.
+ *
+ * Sizes (rounding=pow2, the default, as Linux): a request of s granules is
+ * held as its power-of-two class, 2^ceil(log2 s) granules, so that any
+ * cached block of the class serves any request of it; the extra granules
+ * count as held by the live block (iova_stats.allocated_bytes), i.e. as
+ * internal fragmentation. rounding=exact caches by exact granule count
+ * instead (one class per count, 1..2^(classes-1)), so nothing is rounded
+ * and a cached block only serves requests of its exact size. When the
+ * rounded block cannot be placed (a window too tight for it, or space too
+ * fragmented) the block is taken at its exact size and not cached.
+ *
+ * Errors. A byte per granule (the state map) records for the first granule
+ * of each block the cache layer knows: live (held at its class size), live
+ * and held exactly (not cacheable), or cached; and the exact granule count.
+ * A free moves live -> cached with one compare-and-swap, so a double free or
+ * a stale size is refused even when the block sits in another thread's
+ * magazine; a block the map does not know is passed to the strategy below,
+ * which decides. This CAS is the one atomic read-modify-write on the free
+ * hit path: no thread-local structure can tell that another thread already
+ * freed the block.
+ *
+ * Failure and flushing. If the strategy below cannot allocate, every cache
+ * is flushed back to it and the request retried once, so caching never makes
+ * a request fail that would succeed without it (exactly so without
+ * concurrent callers). A flush empties other threads' magazines using slot
+ * quiescence (quiesce.h), so owners need no lock.
+ *
+ * Lock discipline. Hit path (alloc and free in a slot's own magazines): no
+ * lock; plain loads and stores on the slot's own lines, plus the state-map
+ * CAS on free. Depot: one iova_lock per class, taken when a magazine moves
+ * between a slot and the depot (once per magazine_size operations) and by
+ * trims and flushes. The shared overflow slot (IOVA_SLOT_SHARED, used by
+ * threads beyond the first 255) has one lock around its magazines. Flushes
+ * are serialised by the quiescence mutex and take depot locks only while no
+ * slot is waited for.
+ *
+ * Options (comma-separated, mixed freely with the strategy's own):
+ * magazine_size=1..65535 (127), classes=1..7 (6), rounding=pow2|exact (pow2),
+ * depot_target=0..65536 (online CPUs), trim_ms=0..3600000 (100).
+ */
+#ifndef IOVA_CACHE_H
+#define IOVA_CACHE_H
+
+#include "../internal.h"
+#include "../prim/thread_slot.h"
+#include "../strategy/lock.h"
+#include "quiesce.h"
+
+/* The state map: per granule, for the first granule of a block. */
+enum {
+	MAP_NONE = 0,            /* not the start of a block the layer knows */
+	MAP_LIVE = 1u << 6,      /* live, held at its class size */
+	MAP_CACHED = 2u << 6,    /* in a magazine or the depot */
+	MAP_LIVE_EXACT = 3u << 6, /* live, held at exactly its size, not cacheable */
+	MAP_KIND = 3u << 6,
+	MAP_GRANULES = 63,       /* granule count - 1 */
+};
+
+#define CACHE_MAX_CLASSES 7 /* 64 granules: the state map's six size bits */
+
+struct magazine {
+	uint32_t size;
+	struct magazine *next; /* in the depot */
+	uint64_t g[];          /* first granules, magazine_size of them */
+};
+
+struct cache_pair {
+	struct magazine *loaded, *prev;
+};
+
+/*
+ * One thread slot. Written only by the slot's owner (the shared slot: under
+ * shared_lock), with relaxed loads and stores; `cached` and the magazines
+ * only inside the owner's quiescence section, so that a flusher holding the
+ * slot quiesced may write them too.
+ */
+struct cache_slot {
+	_Atomic unsigned busy;
+	struct magazine *spare; /* an empty magazine kept for the next swap */
+	_Atomic uint64_t cached; /* granules in this slot's magazines (may wrap: see cache_cached) */
+	_Atomic uint64_t hits, misses, bypasses, depot_gets, depot_puts, exact_fallbacks;
+	struct cache_pair pair[]; /* one per class */
+};
+
+struct depot {
+	struct iova_lock lock;
+	struct magazine *head;
+	uint64_t count;
+	uint64_t last_trim_ns;
+} __attribute__((aligned(IOVA_CACHE_LINE)));
+
+struct cache_opts {
+	uint64_t magazine_size, classes, depot_target, trim_ms;
+	unsigned rounding; /* 0 pow2, 1 exact */
+};
+
+struct cache {
+	const iova_strategy_ops *inner;
+	void *below;
+	iova_space space;
+	struct cache_opts o;
+	unsigned nclasses;     /* class slots: classes (pow2) or 2^(classes-1) (exact) */
+	uint64_t max_granules; /* largest cached block */
+	_Atomic uint8_t *map;
+	size_t map_bytes;
+	char *slots; /* IOVA_THREAD_SLOTS of slot_stride bytes */
+	size_t slot_stride;
+	struct depot *depots; /* nclasses */
+	struct iova_lock shared_lock;
+	struct iova_quiesce q;
+	_Atomic uint64_t depot_granules; /* granules in all depots */
+	_Atomic uint64_t magazines;      /* allocated */
+	_Atomic uint64_t flushes, flushed_blocks, depot_trims, inner_free_errors;
+};
+
+static inline struct cache_slot *cache_slot(const struct cache *c, unsigned s)
+{
+	return (struct cache_slot *)(c->slots + (size_t)s * c->slot_stride);
+}
+
+static inline unsigned cache_class(const struct cache *c, uint64_t granules)
+{
+	return c->o.rounding ? (unsigned)granules - 1 : iova_log2_ceil(granules);
+}
+
+/* Granules a block of class @cls is held at. */
+static inline uint64_t cache_class_granules(const struct cache *c, unsigned cls)
+{
+	return c->o.rounding ? cls + 1 : UINT64_C(1) << cls;
+}
+
+/* Owner-only counter update (see struct cache_slot). */
+static inline void slot_add(_Atomic uint64_t *ctr, uint64_t v)
+{
+	atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+/* Interface to the registry (strategy/registry.c). */
+extern const iova_strategy_ops iova_cache_ops_template;
+iova_status iova_cache_create(const iova_strategy_ops *inner, const iova_space *space, const char *options, void **state);
+iova_status iova_cache_check_options(const iova_strategy_ops *inner, const char *options, char *msg, size_t msg_size);
+/** iova_cache_caps() - what "<inner>+cache" can honour: the inner's
+ * capabilities except exact sizes (classes round up). */
+unsigned iova_cache_caps(const iova_strategy_ops *inner);
+
+/* Magazines and the depot (magazine.c). */
+struct magazine *cache_magazine_new(struct cache *c);
+void cache_magazine_free(struct cache *c, struct magazine *m);
+struct magazine *cache_depot_get(struct cache *c, unsigned cls, struct magazine **evicted);
+struct magazine *cache_depot_put(struct cache *c, unsigned cls, struct magazine *m);
+void cache_release_block(struct cache *c, uint64_t g, uint64_t held, unsigned slot);
+void cache_release_magazine(struct cache *c, unsigned cls, struct magazine *m, unsigned slot);
+void cache_flush_all(struct cache *c, unsigned slot);
+uint64_t cache_cached_granules(const struct cache *c);
+
+/* The operations (fast.c). */
+iova_status cache_alloc(void *state, const iova_req *req, uint64_t *first_granule);
+iova_status cache_free(void *state, uint64_t first_granule, uint64_t granules, unsigned slot);
+
+#endif

@@ -162,8 +162,6 @@ static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_
 					atomic_store_explicit(&c->slot->l0_value, nw, memory_order_relaxed);
 				}
 				claimed(b, c, L, j, p, split_field);
-				if (word_class(nw, lv->fb) == CLS_EMPTY)
-					buddy_summarise(b, L, j, nw);
 				return CLAIM_DONE;
 			}
 			guessed = false; /* w now holds the word's current value */
@@ -265,9 +263,21 @@ static unsigned field_order(const struct buddy *b, const struct claim *c, unsign
 
 static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned L, uint64_t j, int excluded);
 
+/*
+ * Search the live child word j of level L. A child found to hold no free
+ * space at all gets its parent field marked SPLIT_EMPTY here, so later
+ * searches skip it: allocations themselves never update summaries, which
+ * keeps them at one compare-and-swap.
+ */
 static enum claim_result descend(struct buddy *b, struct claim *c, unsigned L, uint64_t j)
 {
-	return L == c->level ? claim_in_word(b, c, j) : search_word(b, c, L, j, -1);
+	enum claim_result r = L == c->level ? claim_in_word(b, c, j) : search_word(b, c, L, j, -1);
+	if (r != CLAIM_DONE) {
+		uint64_t w = atomic_load(buddy_word(b, L, j));
+		if (word_class(w, b->level[L].fb) == CLS_EMPTY)
+			buddy_sync_up(b, L, j, w, false);
+	}
+	return r;
 }
 
 /* Depth-first search of the subtree under word j of level L (> c->level). */
@@ -348,24 +358,19 @@ static bool search(struct buddy *b, struct claim *c)
  * its first req->granules granules are held, the tail is left free.
  */
 /*
- * The common case, kept short: a block of at most 16 granules in the
- * thread's current level-0 word, which lies inside the window. One
- * compare-and-swap, usually with the value this thread left in the word as
- * the expected value (no load at all). False sends the request to search().
+ * Claim a block of at most 16 granules in level-0 word j, starting from the
+ * value w (a guess when @guessed). One compare-and-swap when it works.
  */
-static inline bool alloc_small_fast(struct buddy *b, const iova_req *req, struct buddy_slot *slot, uint64_t *out)
+static inline bool claim_small_in(struct buddy *b, const iova_req *req, struct buddy_slot *slot, uint64_t j,
+				  uint64_t w, bool guessed, uint64_t *out)
 {
-	const uint64_t j = atomic_load_explicit(&slot->hint[0], memory_order_relaxed) >> L0_FIELDS_LOG2;
+	if (!buddy_has_word(b, 0, j))
+		return false; /* also the "no word yet" marker UINT64_MAX */
 	const uint64_t ws = j << L0_FIELDS_LOG2;
 	if (ws < req->lo || ws + (1u << L0_FIELDS_LOG2) > req->hi)
 		return false;
-	uint64_t amask = stride_mask[iova_log2_floor(req->align) + 1];
-	if (req->align >= 32)
-		amask = ws & (req->align - 1) ? 0 : 1;
+	const uint64_t amask = req->align >= 32 ? !(ws & (req->align - 1)) : stride_mask[iova_log2_floor(req->align) + 1];
 	_Atomic uint64_t *wp = buddy_word(b, 0, j);
-	bool guessed = atomic_load_explicit(&slot->l0_word, memory_order_relaxed) == j;
-	uint64_t w = guessed ? atomic_load_explicit(&slot->l0_value, memory_order_relaxed)
-			     : atomic_load_explicit(wp, memory_order_relaxed);
 	const unsigned m = 1u << req->order;
 	for (;;) {
 		uint64_t cand = runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), L0_FIELD_BITS, m) & amask;
@@ -384,12 +389,28 @@ static inline bool alloc_small_fast(struct buddy *b, const iova_req *req, struct
 			atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
 			atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
 			*out = ws + (bit >> 1);
-			if (!eq_mask(nw, L0_FIELD_BITS, ST_FREE))
-				buddy_summarise(b, 0, j, nw);
+			/* No summary update: a word that became full keeps a SPLIT (or a
+			 * stale SPLIT_FULL) parent; searches mark it SPLIT_EMPTY lazily. */
 			return true;
 		}
 		guessed = false;
 	}
+}
+
+/*
+ * The common case, kept short: a block of at most 16 granules in the last
+ * level-0 word this thread touched (the value it left there is the expected
+ * value: no load at all), else in its hint word. False sends the request to
+ * the search.
+ */
+static inline bool alloc_small_fast(struct buddy *b, const iova_req *req, struct buddy_slot *slot, uint64_t *out)
+{
+	const uint64_t last = atomic_load_explicit(&slot->l0_word, memory_order_relaxed);
+	if (claim_small_in(b, req, slot, last, atomic_load_explicit(&slot->l0_value, memory_order_relaxed), true, out))
+		return true;
+	const uint64_t j = atomic_load_explicit(&slot->hint[0], memory_order_relaxed) >> L0_FIELDS_LOG2;
+	return j != last && buddy_has_word(b, 0, j) &&
+	       claim_small_in(b, req, slot, j, atomic_load_explicit(buddy_word(b, 0, j), memory_order_relaxed), false, out);
 }
 
 static __attribute__((noinline)) iova_status alloc_search(struct buddy *b, const iova_req *req, struct buddy_slot *slot,

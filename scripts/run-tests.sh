@@ -71,8 +71,8 @@ for name in $configs; do
 		# "100% tests passed, 0 tests failed out of 7": the only line that gives both counts.
 		summary=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)
 		if [ -n "$summary" ]; then
-			failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$summary")
-			passed=$(( $(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$summary") - failed ))
+			read -r failed total < <(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1 \2/' <<<"$summary")
+			passed=$((total - failed))
 		fi
 		if [ "$ctest_rc" -ne 0 ]; then
 			state="tests failed"
@@ -81,7 +81,7 @@ for name in $configs; do
 			state="no tests to run"
 		fi
 	fi
-	[ "$state" = ok ] || [[ "$state" == "no tests"* ]] || any_failed=1
+	[ "$state" = ok ] || [ "$state" = "no tests to run" ] || any_failed=1
 	total_passed=$((total_passed + passed))
 	total_failed=$((total_failed + failed))
 	rows+=("$(printf '%-13s %6d %6d %7d  %s' "$name" "$passed" "$failed" $((SECONDS - start)) "$state")")

@@ -226,10 +226,14 @@ static void cache_block(struct cache *c, uint64_t g, unsigned cls, unsigned slot
 			cache_release_magazine(c, cls, evicted, slot);
 			evicted = NULL;
 		}
-		/* No room and no spare: get an empty magazine outside the slot. */
-		if (!done && !s->spare && !iova_slot_is_shared(slot))
-			s->spare = cache_magazine_new(c);
-		else if (!done && iova_slot_is_shared(slot)) {
+		if (done)
+			break;
+		/* No room and no spare: get an empty magazine outside the slot
+		 * (the spare is the owner's alone; the shared slot's is locked). */
+		if (!iova_slot_is_shared(slot)) {
+			if (!s->spare)
+				s->spare = cache_magazine_new(c);
+		} else {
 			struct magazine *m = cache_magazine_new(c);
 			iova_lock_acquire(&c->shared_lock);
 			if (!s->spare) {

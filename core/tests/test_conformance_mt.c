@@ -8,7 +8,8 @@
  * caches and takes statistics. Invariants: every block meets its request; no
  * two live blocks overlap (an atomic shadow bitmap); every free of a live
  * block succeeds; afterwards, with everything freed and flushed, the whole
- * domain is one free extent and the accounting is zero.
+ * domain is one free extent and the accounting is zero. Then two threads
+ * free the same handles at once: exactly one free of each must succeed.
  *
  * Usage: test_conformance_mt [combination]
  */
@@ -222,6 +223,63 @@ static void run(const struct combo *k)
 	pthread_mutex_destroy(&T.xlock);
 }
 
+/* ---- racing frees: two threads free the same handles at once ---- */
+
+#define RACED 256
+static struct {
+	iova_domain *d;
+	iova_allocation a[RACED];
+	_Atomic unsigned ok[RACED];
+	pthread_barrier_t go;
+} R;
+
+static void *racer(void *arg)
+{
+	const bool backwards = arg != NULL;
+	pthread_barrier_wait(&R.go);
+	for (int j = 0; j < RACED; j++) {
+		int i = backwards ? RACED - 1 - j : j;
+		iova_status st = iova_free(R.d, R.a[i].handle);
+		if (st == IOVA_OK)
+			atomic_fetch_add(&R.ok[i], 1);
+		else
+			CHECK_MSG(st == IOVA_ERR_DOUBLE_FREE || st == IOVA_ERR_UNKNOWN_HANDLE, "racing free: %s",
+				  iova_status_name(st));
+	}
+	return NULL;
+}
+
+/* Exactly one free of each handle succeeds; nothing is corrupted. */
+static void race(const struct combo *k)
+{
+	iova_domain_config cfg = {.base = BASE, .size = SIZE, .granule = GRANULE, .strategy = k->name};
+	CHECK_STATUS(iova_domain_create(&cfg, &R.d), IOVA_OK);
+	if (!R.d)
+		return;
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < RACED; i++) {
+			CHECK_STATUS(iova_alloc(R.d, &(iova_request){.size = GRANULE * (1 + (uint64_t)(i % 5))}, &R.a[i]), IOVA_OK);
+			atomic_store(&R.ok[i], 0);
+		}
+		pthread_barrier_init(&R.go, NULL, 2);
+		pthread_t t[2];
+		pthread_create(&t[0], NULL, racer, NULL);
+		pthread_create(&t[1], NULL, racer, round % 2 ? (void *)1 : NULL);
+		pthread_join(t[0], NULL);
+		pthread_join(t[1], NULL);
+		pthread_barrier_destroy(&R.go);
+		for (int i = 0; i < RACED; i++)
+			CHECK_MSG(atomic_load(&R.ok[i]) == 1, "%s: handle %d freed %u times", k->name, i, atomic_load(&R.ok[i]));
+	}
+	iova_domain_flush_caches(R.d);
+	iova_stats st;
+	CHECK_STATUS(iova_domain_stats(R.d, &st), IOVA_OK);
+	CHECK_MSG(st.free_bytes == SIZE && st.free_extents == 1 && st.live_allocations == 0,
+		  "%s: after racing frees: free %llu in %llu extents, %llu live", k->name, (unsigned long long)st.free_bytes,
+		  (unsigned long long)st.free_extents, (unsigned long long)st.live_allocations);
+	iova_domain_destroy(R.d);
+}
+
 int main(int argc, char **argv)
 {
 	static struct combo combos[MAX_COMBOS];
@@ -232,6 +290,9 @@ int main(int argc, char **argv)
 		int before = check_failure_count();
 		run(&combos[i]);
 		matrix_set(&mx, i, "threads", before, NULL);
+		before = check_failure_count();
+		race(&combos[i]);
+		matrix_set(&mx, i, "double-free-race", before, NULL);
 		fflush(stdout);
 	}
 	matrix_print(&mx, combos, n);

@@ -52,7 +52,10 @@
  * Errors. jemalloc cannot tell a bad pointer, so a byte map over the granules
  * records each live block's start and exact size (a varint spread over its
  * first granules' bytes); a free claims the block with one compare-and-swap
- * on its first byte, so double frees and stale sizes are refused.
+ * on its first byte, so double frees and stale sizes are refused. A stale
+ * handle naming a granule inside a live block is refused as unknown when it
+ * names one of the size bytes, as a double free deeper inside (the map
+ * marks starts, not extents); either way nothing changes.
  *
  * What jemalloc cannot do: place a block inside an address window (no
  * IOVA_CAP_WINDOW: such requests fail with IOVA_ERR_UNSUPPORTED), hold

@@ -63,9 +63,11 @@
  *
  * Lock discipline. Allocation and free are jemalloc's own (its thread cache
  * needs no lock; arenas take their bin and extent mutexes). Ours: the extent
- * set's mutex inside the hooks; slot set-up of the shared overflow slot
- * under a mutex; flushing thread caches of other slots under slot
- * quiescence (cache/quiesce.h), so owners use their tcache without a lock.
+ * set's mutex inside the hooks; a slot's first-use set-up under the
+ * domain's setup mutex and the process-wide jemalloc control mutex (arena
+ * and tcache creation, destruction and statistics: see je_ctl_lock);
+ * flushing thread caches of other slots under slot quiescence
+ * (cache/quiesce.h), so owners use their tcache without a lock.
  *
  * Options: tcache=0|1 (1), dirty_decay_ms=, muzzy_decay_ms= (jemalloc's
  * defaults if absent), purge_on_failure=0|1 (1: when an allocation fails,
@@ -102,6 +104,17 @@ struct je_arena_config {
 
 #define NO_ARENA UINT32_MAX
 
+/*
+ * jemalloc's control operations that create, destroy or read every arena
+ * (arena and tcache creation and destruction, the statistics epoch) run
+ * under this process-wide lock. jemalloc makes them safe by itself, but it
+ * publishes new arenas with atomics that ThreadSanitizer cannot see (the
+ * library is not instrumented), so without the lock a statistics refresh
+ * racing an arena creation in another domain is reported as a data race.
+ * None of these is on the allocation path.
+ */
+static pthread_mutex_t je_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+
 struct je_opts {
 	bool tcache, purge_on_failure;
 	uint64_t dirty_decay_ms, muzzy_decay_ms; /* UINT64_MAX: jemalloc's default */
@@ -121,6 +134,7 @@ struct je_slot {
 	unsigned tcache;
 	bool has_tcache;
 	_Atomic uint64_t held;   /* granules of live blocks, += on alloc, -= on free (may wrap per slot) */
+	_Atomic uint64_t splits, merges; /* hook calls made on this slot's thread (every large block) */
 } __attribute__((aligned(128)));
 
 struct jem {
@@ -141,7 +155,7 @@ struct jem {
 	struct iova_quiesce q;
 	bool retain;
 	_Atomic uint64_t arenas, tcaches, extent_allocs, extent_alloc_failures, extent_deallocs, extent_errors,
-		extent_splits, extent_merges, purge_retries, misplaced;
+		purge_retries, misplaced;
 };
 
 static inline struct jem *from_hooks(extent_hooks_t *h) { return (struct jem *)h; }
@@ -157,6 +171,16 @@ static inline void *pointer_of(const struct jem *j, uint64_t g)
 }
 
 static inline void bump(_Atomic uint64_t *c) { atomic_fetch_add_explicit(c, 1, memory_order_relaxed); }
+
+/* Add to a per-slot counter of the calling thread: no shared line, no
+ * read-modify-write except in the shared overflow slot. */
+static inline void slot_bump(_Atomic uint64_t *c, unsigned slot)
+{
+	if (iova_slot_is_shared(slot))
+		atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+	else
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
+}
 
 /* ---- extent hooks (called by jemalloc, any thread) ---- */
 
@@ -210,7 +234,8 @@ static bool hook_split(extent_hooks_t *h, void *addr, size_t size, size_t size_a
 		       unsigned arena_ind)
 {
 	(void)addr, (void)size, (void)size_a, (void)size_b, (void)committed, (void)arena_ind;
-	bump(&from_hooks(h)->extent_splits);
+	const unsigned slot = iova_thread_slot();
+	slot_bump(&from_hooks(h)->slots[slot].splits, slot);
 	return false; /* ranges are just ranges here: any split is fine */
 }
 
@@ -218,7 +243,8 @@ static bool hook_merge(extent_hooks_t *h, void *addr_a, size_t size_a, void *add
 		       unsigned arena_ind)
 {
 	(void)addr_a, (void)size_a, (void)addr_b, (void)size_b, (void)committed, (void)arena_ind;
-	bump(&from_hooks(h)->extent_merges);
+	const unsigned slot = iova_thread_slot();
+	slot_bump(&from_hooks(h)->slots[slot].merges, slot);
 	return false;
 }
 
@@ -275,6 +301,7 @@ static int mallctl_arena(const char *fmt, unsigned arena, void *oldp, size_t *ol
 	return mallctl(name, oldp, oldlen, newp, newlen);
 }
 
+/* Called with je_ctl_lock held. */
 static unsigned new_arena(struct jem *j)
 {
 	struct je_arena_config cfg = {&j->hooks, false};
@@ -303,6 +330,7 @@ static unsigned slot_arena(struct jem *j, struct je_slot *s, unsigned slot)
 	if (IOVA_LIKELY(a != NO_ARENA))
 		return a;
 	pthread_mutex_lock(&j->setup_lock);
+	pthread_mutex_lock(&je_ctl_lock);
 	a = atomic_load_explicit(&s->arena, memory_order_relaxed);
 	if (a == NO_ARENA && (a = new_arena(j)) != NO_ARENA) {
 		if (j->o.tcache && !iova_slot_is_shared(slot)) {
@@ -313,6 +341,7 @@ static unsigned slot_arena(struct jem *j, struct je_slot *s, unsigned slot)
 		}
 		atomic_store_explicit(&s->arena, a, memory_order_release);
 	}
+	pthread_mutex_unlock(&je_ctl_lock);
 	pthread_mutex_unlock(&j->setup_lock);
 	return a;
 }
@@ -450,6 +479,7 @@ static void je_destroy(void *state)
 	if (!j)
 		return;
 	if (j->slots) {
+		pthread_mutex_lock(&je_ctl_lock);
 		for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
 			struct je_slot *js = &j->slots[s];
 			if (js->has_tcache)
@@ -458,6 +488,7 @@ static void je_destroy(void *state)
 			if (a != NO_ARENA)
 				mallctl_arena("arena.%u.destroy", a, NULL, NULL, NULL, 0);
 		}
+		pthread_mutex_unlock(&je_ctl_lock);
 		free(j->slots);
 	}
 	if (j->va)
@@ -559,6 +590,7 @@ static uint64_t arena_base_bytes(const struct jem *j)
 {
 	uint64_t epoch = 1, total = 0;
 	size_t sz = sizeof epoch;
+	pthread_mutex_lock(&je_ctl_lock);
 	mallctl("epoch", &epoch, &sz, &epoch, sz); /* refresh jemalloc's statistics */
 	for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
 		unsigned a = atomic_load_explicit(&((struct jem *)j)->slots[s].arena, memory_order_acquire);
@@ -567,6 +599,7 @@ static uint64_t arena_base_bytes(const struct jem *j)
 		if (a != NO_ARENA && !mallctl_arena("stats.arenas.%u.base", a, &base, &sz, NULL, 0))
 			total += base;
 	}
+	pthread_mutex_unlock(&je_ctl_lock);
 	return total;
 }
 
@@ -601,8 +634,13 @@ static void je_counters(const void *state, iova_counter_fn fn, void *ctx)
 	C("extent_hook_alloc_failures", extent_alloc_failures);
 	C("extent_hook_deallocs", extent_deallocs);
 	C("extent_hook_errors", extent_errors);
-	C("extent_hook_splits", extent_splits);
-	C("extent_hook_merges", extent_merges);
+	uint64_t splits = 0, merges = 0;
+	for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
+		splits += atomic_load_explicit(&j->slots[s].splits, memory_order_relaxed);
+		merges += atomic_load_explicit(&j->slots[s].merges, memory_order_relaxed);
+	}
+	fn(ctx, "extent_hook_splits", splits);
+	fn(ctx, "extent_hook_merges", merges);
 	C("purge_retries", purge_retries);
 	C("misplaced", misplaced);
 #undef C

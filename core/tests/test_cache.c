@@ -191,6 +191,32 @@ static void test_rounding(void)
 	iova_domain_destroy(d);
 }
 
+/* Exact classes up to 64 granules (classes=7): every size is its own class. */
+static void test_exact_classes(void)
+{
+	iova_domain *d = open_domain(1 << 26, "buddy-locked+cache", "rounding=exact,classes=7,magazine_size=3");
+	static iova_allocation a[64];
+	for (int round = 0; round < 3; round++) {
+		for (uint64_t s = 1; s <= 64; s++) {
+			a[s - 1] = must_alloc(d, (iova_request){.size = s * G});
+			CHECK_EQ(a[s - 1].iova % (G << (s <= 1 ? 0 : 64 - __builtin_clzll(s - 1))), 0);
+		}
+		CHECK_EQ(stats(d).allocated_bytes, 64 * 65 / 2 * G);
+		for (int i = 0; i < 64; i++)
+			CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+		CHECK_EQ(stats(d).cached_bytes, 64 * 65 / 2 * G);
+	}
+	CHECK_EQ(counter(d, "cache_misses"), 64);
+	CHECK_EQ(counter(d, "cache_hits"), 128);
+	/* 65 granules is beyond the classes: not cached. */
+	iova_allocation big = must_alloc(d, (iova_request){.size = 65 * G});
+	CHECK_STATUS(iova_free(d, big.handle), IOVA_OK);
+	CHECK_EQ(stats(d).cached_bytes, 64 * 65 / 2 * G);
+	iova_domain_flush_caches(d);
+	CHECK_EQ(stats(d).free_bytes, 1 << 26);
+	iova_domain_destroy(d);
+}
+
 /* A window exactly 3 granules wide holds no 4-granule block: the layer
  * takes exactly 3, does not cache them, and says so. */
 static void test_exact_fallback(void)
@@ -276,6 +302,7 @@ int main(void)
 	test_trim();
 	test_constraints();
 	test_rounding();
+	test_exact_classes();
 	test_exact_fallback();
 	test_flush_on_failure();
 	test_registry();

@@ -162,15 +162,33 @@ static inline void slot_add(_Atomic uint64_t *ctr, uint64_t v)
 }
 
 /* Interface to the registry (strategy/registry.c). */
+
+/* Everything of a "<strategy>+cache" table but its name, description,
+ * capabilities, create and check_options. */
 extern const iova_strategy_ops iova_cache_ops_template;
+
+/**
+ * iova_cache_create() - the layer's create operation, over @inner.
+ * @options: the layer's keys and @inner's, mixed; the layer takes its own
+ *           and passes the rest to @inner's create.
+ * Return: IOVA_OK; IOVA_ERR_INVALID_ARGUMENT for a bad option (see
+ * iova_cache_check_options for the message); whatever @inner's create
+ * returns; IOVA_ERR_NO_MEMORY.
+ */
 iova_status iova_cache_create(const iova_strategy_ops *inner, const iova_space *space, const char *options, void **state);
+
+/** iova_cache_check_options() - validate @options for "<inner>+cache",
+ * writing one sentence about the first problem into @msg. */
 iova_status iova_cache_check_options(const iova_strategy_ops *inner, const char *options, char *msg, size_t msg_size);
 /** iova_cache_caps() - what "<inner>+cache" can honour: the inner's
  * capabilities except exact sizes (classes round up). */
 unsigned iova_cache_caps(const iova_strategy_ops *inner);
 
 /* Magazines and the depot (magazine.c). */
+
+/** cache_magazine_new() - an empty magazine (malloc'd, counted), or NULL. */
 struct magazine *cache_magazine_new(struct cache *c);
+/** cache_magazine_free() - free @m (may be NULL) without looking at its blocks. */
 void cache_magazine_free(struct cache *c, struct magazine *m);
 struct magazine *cache_depot_get(struct cache *c, unsigned cls, struct magazine **evicted);
 struct magazine *cache_depot_put(struct cache *c, unsigned cls, struct magazine *m);

@@ -180,6 +180,18 @@ static void *meddler(void *arg)
 	return NULL;
 }
 
+static void print_counter(void *ctx, const char *name, uint64_t value)
+{
+	fprintf(stderr, "%s: counter %s = %llu\n", (const char *)ctx, name, (unsigned long long)value);
+}
+
+static bool print_extent(void *ctx, uint64_t iova, uint64_t bytes)
+{
+	fprintf(stderr, "%s: free [0x%llx, 0x%llx)\n", (const char *)ctx, (unsigned long long)iova,
+		(unsigned long long)(iova + bytes));
+	return true;
+}
+
 static void run(const struct combo *k)
 {
 	memset(&T, 0, sizeof T);
@@ -209,6 +221,10 @@ static void run(const struct combo *k)
 		  "%s: after the run: free %llu in %llu extents, cached %llu, allocated %llu", k->name,
 		  (unsigned long long)st.free_bytes, (unsigned long long)st.free_extents,
 		  (unsigned long long)st.cached_bytes, (unsigned long long)st.allocated_bytes);
+	if (st.free_bytes != SIZE) { /* say what the strategy thinks */
+		iova_domain_counters(T.d, print_counter, (void *)k->name);
+		iova_domain_for_each_free(T.d, print_extent, (void *)k->name);
+	}
 	CHECK_EQ(st.requested_bytes, 0);
 	CHECK_EQ(st.live_allocations, 0);
 	CHECK_EQ(st.allocs, atomic_load(&T.allocs));

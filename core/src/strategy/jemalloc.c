@@ -59,7 +59,9 @@
  *
  * What jemalloc cannot do: place a block inside an address window (no
  * IOVA_CAP_WINDOW: such requests fail with IOVA_ERR_UNSUPPORTED), hold
- * exactly the granules asked for, or honour a placement preference.
+ * exactly the granules asked for, or honour a placement preference. Create
+ * fails with IOVA_ERR_UNSUPPORTED if the jemalloc found is not 5.3, or is
+ * set (MALLOC_CONF) to junk-fill or zero, which would write to the range.
  *
  * Lock discipline. Allocation and free are jemalloc's own (its thread cache
  * needs no lock; arenas take their bin and extent mutexes). Ours: the extent
@@ -558,6 +560,18 @@ static iova_status je_create(const iova_space *space, const char *options, void 
 	sz = sizeof j->retain;
 	if (mallctl("opt.retain", &j->retain, &sz, NULL, 0))
 		j->retain = true;
+	/* Junk filling or zeroing (MALLOC_CONF=junk:true, zero:true) would make
+	 * jemalloc write to the stand-in range, which has no memory: refuse. */
+	const char *junk = "false";
+	bool zero = false;
+	sz = sizeof junk;
+	(void)mallctl("opt.junk", &junk, &sz, NULL, 0); /* absent unless built with fill support */
+	sz = sizeof zero;
+	(void)mallctl("opt.zero", &zero, &sz, NULL, 0);
+	if (strcmp(junk, "false") || zero) {
+		je_destroy(j);
+		return IOVA_ERR_UNSUPPORTED;
+	}
 	j->lg_page = iova_log2_floor(j->page);
 	const uint64_t granules = space->end - space->first;
 	j->span_log2 = iova_log2_ceil(granules);

@@ -178,8 +178,8 @@ iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *o
 	struct domain_counters *ctr = &d->counters[q.slot];
 	uint64_t g;
 	iova_status st = normalise(d, r, &q);
-	if (IOVA_LIKELY(st == IOVA_OK))
-		st = d->ops->alloc(d->strategy, &q, &g);
+	if (IOVA_LIKELY(st == IOVA_OK)) /* direct call for the default strategy: inlinable */
+		st = d->ops == &iova_buddy_lf_ops ? buddy_alloc(d->strategy, &q, &g) : d->ops->alloc(d->strategy, &q, &g);
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {
 		memset(out, 0, sizeof *out);
 		counter_add(&ctr->failed_allocs, 1, q.slot);
@@ -205,7 +205,9 @@ iova_status iova_free(iova_domain *d, iova_handle h)
 	uint64_t iova, requested;
 	iova_status st = handle_open(d, h, &iova, &requested);
 	if (IOVA_LIKELY(st == IOVA_OK))
-		st = d->ops->free(d->strategy, iova >> shift, (requested + d->granule_mask) >> shift, slot);
+		st = d->ops == &iova_buddy_lf_ops
+			     ? buddy_free(d->strategy, iova >> shift, (requested + d->granule_mask) >> shift, slot)
+			     : d->ops->free(d->strategy, iova >> shift, (requested + d->granule_mask) >> shift, slot);
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {
 		counter_add(&ctr->failed_frees, 1, slot);
 		return st;

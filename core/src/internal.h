@@ -86,7 +86,11 @@ typedef struct iova_strategy_ops {
 /* Registry (strategy/registry.c). */
 const iova_strategy_ops *iova_strategy_find(const char *name);
 
-/* Strategies. */
+/* Strategies. The default one's entry points are declared so that the
+ * domain can call them directly (and, with link-time optimisation, inline
+ * their fast paths). */
 extern const iova_strategy_ops iova_buddy_lf_ops;
+iova_status buddy_alloc(void *state, const iova_req *req, uint64_t *first_granule);
+iova_status buddy_free(void *state, uint64_t first_granule, uint64_t granules, unsigned slot);
 
 #endif /* IOVA_INTERNAL_H */

@@ -17,6 +17,7 @@ enum claim_result { CLAIM_NONE, CLAIM_DONE, CLAIM_RETRY };
 /* One allocation in progress. */
 struct claim {
 	unsigned level;     /* level whose fields hold the block */
+	unsigned order;     /* log2 of the rounded block in granules */
 	unsigned m;         /* fields the block spans at that level */
 	uint64_t bsize;     /* 2^order granules: the rounded block */
 	uint64_t size;      /* granules kept; the rest of the block stays free */
@@ -28,11 +29,6 @@ struct claim {
 	uint64_t result;
 };
 
-/* Lowest bit of every field whose index is a multiple of 2^log2, by stride in bits. */
-static const uint64_t stride_mask[7] = {
-	0, LSB2, LSB4, UINT64_C(0x0101010101010101), UINT64_C(0x0001000100010001),
-	UINT64_C(0x0000000100000001), UINT64_C(1),
-};
 
 /* Lowest bits of the fields of word j at level L where the block may start. */
 static uint64_t start_mask(const struct buddy *b, const struct claim *c, unsigned L, uint64_t j)
@@ -78,29 +74,29 @@ static uint64_t put_run(uint64_t w, unsigned fb, unsigned p, unsigned n, bool fi
  * Write the part of an allocation that does not fill whole fields at level
  * L+1: @rem granules at the start of word j of level L, a word this thread
  * owns (its parent field was FREE, now SPLIT, so it held all NOTHERE).
+ * Deeper remainders are written first, so each hint is set from a complete
+ * child. Return: the word's largest free block, for its parent's hint.
  */
-static void put_remainder(struct buddy *b, struct buddy_slot *slot, unsigned L, uint64_t j, uint64_t rem, bool first)
+static unsigned put_remainder(struct buddy *b, struct buddy_slot *slot, unsigned L, uint64_t j, uint64_t rem, bool first)
 {
-	for (;;) {
-		const struct buddy_level *lv = &b->level[L];
-		unsigned full = (unsigned)(rem >> lv->entry_shift);
-		uint64_t w = put_run(rep(lv->fb, ST_FREE), lv->fb, 0, full, first);
-		rem &= (UINT64_C(1) << lv->entry_shift) - 1;
-		if (rem)
-			w = field_set(w, lv->fb, full, ST_SPLIT);
-		/* Release: a searcher that reads this word sees a complete value; the
-		 * region was invisible (NOTHERE) until now, so a plain store suffices. */
-		atomic_store_explicit(buddy_word(b, L, j), w, memory_order_release);
-		if (L == 0) {
-			atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
-			atomic_store_explicit(&slot->l0_value, w, memory_order_relaxed);
-		}
-		if (!rem)
-			return;
-		first = first && full == 0;
-		j = (j << lv->fields_log2) | full;
-		L--;
+	const struct buddy_level *lv = &b->level[L];
+	const unsigned full = (unsigned)(rem >> lv->entry_shift);
+	uint64_t w = put_run(rep(lv->fb, ST_FREE), lv->fb, 0, full, first);
+	rem &= (UINT64_C(1) << lv->entry_shift) - 1;
+	if (rem) {
+		const uint64_t child = (j << lv->fields_log2) | full;
+		unsigned v = put_remainder(b, slot, L - 1, child, rem, first && full == 0);
+		atomic_store_explicit(buddy_hint(b, L, child), (uint8_t)v, memory_order_release);
+		w = field_set(w, lv->fb, full, ST_SPLIT);
 	}
+	/* Release: a searcher that reads this word sees a complete value; the
+	 * region was invisible (NOTHERE) until now, so a plain store suffices. */
+	atomic_store_explicit(buddy_word(b, L, j), w, memory_order_release);
+	if (L == 0) {
+		atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
+		atomic_store_explicit(&slot->l0_value, w, memory_order_relaxed);
+	}
+	return buddy_word_vmax(b, L, j, w);
 }
 
 /* The block's fields at its level: whole fields ALLOC, a partial last field
@@ -122,16 +118,33 @@ static void claimed(struct buddy *b, struct claim *c, unsigned L, uint64_t j, un
 {
 	const struct buddy_level *lv = &b->level[L];
 	c->result = (j << lv->word_shift) + ((uint64_t)p << lv->entry_shift);
-	if (split_field != UINT32_MAX)
-		put_remainder(b, c->slot, L - 1, (j << lv->fields_log2) | split_field,
-			      c->size & ((UINT64_C(1) << lv->entry_shift) - 1), (c->size >> lv->entry_shift) == 0);
+	if (split_field != UINT32_MAX) {
+		const uint64_t child = (j << lv->fields_log2) | split_field;
+		unsigned v = put_remainder(b, c->slot, L - 1, child, c->size & ((UINT64_C(1) << lv->entry_shift) - 1),
+					   (c->size >> lv->entry_shift) == 0);
+		atomic_store_explicit(buddy_hint(b, L, child), (uint8_t)v, memory_order_release);
+	}
 	atomic_store_explicit(&c->slot->hint[L], c->result, memory_order_relaxed);
+}
+
+/* Lowest bits of the SPLIT fields of word j (level L >= 1, value w) whose
+ * hint says their region may be entirely free. */
+static uint64_t full_split_fields(const struct buddy *b, unsigned L, uint64_t j, uint64_t w)
+{
+	const unsigned full = buddy_full_hint(b, L);
+	uint64_t out = 0;
+	for (uint64_t split = eq_mask(w, UP_FIELD_BITS, ST_SPLIT); split; split &= split - 1) {
+		unsigned bit = (unsigned)__builtin_ctzll(split);
+		if (atomic_load(buddy_hint(b, L, (j << UP_FIELDS_LOG2) | field_of_bit(bit, UP_FIELD_BITS))) >= full)
+			out |= UINT64_C(1) << bit;
+	}
+	return out;
 }
 
 /*
  * Claim a block inside word j of the block's own level: an aligned run of m
- * FREE fields, or of fields that are FREE or SPLIT_FULL, merging the latter
- * first. One compare-and-swap claims the run and trims it.
+ * FREE fields, or of fields that are FREE or fully free SPLIT ones, merging
+ * the latter first. One compare-and-swap claims the run and trims it.
  */
 static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_t j)
 {
@@ -162,8 +175,6 @@ static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_
 					atomic_store_explicit(&c->slot->l0_value, nw, memory_order_relaxed);
 				}
 				claimed(b, c, L, j, p, split_field);
-				if (word_class(nw, lv->fb) == CLS_EMPTY)
-					buddy_summarise(b, L, j, nw);
 				return CLAIM_DONE;
 			}
 			guessed = false; /* w now holds the word's current value */
@@ -176,12 +187,13 @@ static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_
 		}
 		if (L == 0)
 			return CLAIM_NONE;
-		cand = runs_of(eq_mask(w, lv->fb, ST_FREE) | eq_mask(w, lv->fb, ST_SPLIT_FULL), lv->fb, c->m) & smask;
+		const uint64_t full_split = full_split_fields(b, L, j, w);
+		cand = runs_of(eq_mask(w, lv->fb, ST_FREE) | full_split, lv->fb, c->m) & smask;
 		if (!cand)
 			return CLAIM_NONE;
-		/* Each failed merge corrects its SPLIT_FULL, so this loop ends. */
+		/* Each failed merge corrects its hint, so this loop ends. */
 		unsigned p = pick(cand, lv->fb, c->top_down);
-		uint64_t fullm = eq_mask(w, lv->fb, ST_SPLIT_FULL) & fields_span(lv->fb, p, c->m);
+		uint64_t fullm = full_split & fields_span(lv->fb, p, c->m);
 		for (; fullm; fullm &= fullm - 1)
 			buddy_merge_child(b, L, j, field_of_bit((unsigned)__builtin_ctzll(fullm), lv->fb));
 		w = atomic_load(wp);
@@ -216,13 +228,9 @@ static enum claim_result split_claim(struct buddy *b, struct claim *c, unsigned 
 		if (field_get(w, UP_FIELD_BITS, e) != ST_FREE)
 			return CLAIM_RETRY;
 	} while (!atomic_compare_exchange_weak(wp, &w, field_set(w, UP_FIELD_BITS, e, ST_SPLIT)));
-	/* The field's region is now ours (I1); its words below are all NOTHERE. */
-	for (unsigned M = L - 1; M > c->level; M--) {
-		const struct buddy_level *lv = &b->level[M];
-		unsigned f = (unsigned)((pos >> lv->entry_shift) & ((1u << lv->fields_log2) - 1));
-		atomic_store_explicit(buddy_word(b, M, pos >> lv->word_shift),
-				      field_set(rep(lv->fb, ST_FREE), lv->fb, f, ST_SPLIT), memory_order_release);
-	}
+	/* The field's region is now ours (I1); its words below are all NOTHERE.
+	 * Write them bottom-up, the block's word first, so that every hint is
+	 * computed from a complete child. */
 	const struct buddy_level *lv = &b->level[c->level];
 	const uint64_t cj = pos >> lv->word_shift;
 	unsigned p = (unsigned)((pos >> lv->entry_shift) & ((1u << lv->fields_log2) - 1)), split_field;
@@ -233,6 +241,17 @@ static enum claim_result split_claim(struct buddy *b, struct claim *c, unsigned 
 		atomic_store_explicit(&c->slot->l0_value, nw, memory_order_relaxed);
 	}
 	claimed(b, c, c->level, cj, p, split_field);
+	unsigned v = buddy_word_vmax(b, c->level, cj, nw);
+	for (unsigned M = c->level + 1; M < L; M++) {
+		const struct buddy_level *mv = &b->level[M];
+		const uint64_t mj = pos >> mv->word_shift;
+		const uint64_t child = pos >> mv->entry_shift; /* the field on the path */
+		atomic_store_explicit(buddy_hint(b, M, child), (uint8_t)v, memory_order_release);
+		uint64_t mw = field_set(rep(mv->fb, ST_FREE), mv->fb, (unsigned)(child & ((1u << mv->fields_log2) - 1)), ST_SPLIT);
+		atomic_store_explicit(buddy_word(b, M, mj), mw, memory_order_release);
+		v = buddy_word_vmax(b, M, mj, mw);
+	}
+	atomic_store_explicit(buddy_hint(b, L, (j << UP_FIELDS_LOG2) | e), (uint8_t)v, memory_order_release);
 	return CLAIM_DONE;
 }
 
@@ -265,9 +284,20 @@ static unsigned field_order(const struct buddy *b, const struct claim *c, unsign
 
 static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned L, uint64_t j, int excluded);
 
+/*
+ * Search the live child word j of level L. A child whose parent hint turns
+ * out too high gets it lowered here, so later searches skip it: allocations
+ * themselves never update hints, which keeps them at one compare-and-swap.
+ */
 static enum claim_result descend(struct buddy *b, struct claim *c, unsigned L, uint64_t j)
 {
-	return L == c->level ? claim_in_word(b, c, j) : search_word(b, c, L, j, -1);
+	enum claim_result r = L == c->level ? claim_in_word(b, c, j) : search_word(b, c, L, j, -1);
+	if (r != CLAIM_DONE) {
+		uint64_t w = atomic_load(buddy_word(b, L, j));
+		if (buddy_word_vmax(b, L, j, w) < atomic_load(buddy_hint(b, L + 1, j)))
+			buddy_sync_up(b, L, j, w, SYNC_EXACT);
+	}
+	return r;
 }
 
 /* Depth-first search of the subtree under word j of level L (> c->level). */
@@ -278,7 +308,7 @@ static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned 
 	const struct buddy_level *lv = &b->level[L];
 	unsigned order[16];
 	const unsigned n = field_order(b, c, L, j, order);
-	static const unsigned pass_state[2] = {ST_SPLIT, ST_SPLIT_FULL};
+	const unsigned need = c->order + 1, full = buddy_full_hint(b, L);
 	for (;;) {
 		const uint64_t w = atomic_load(buddy_word(b, L, j));
 		/* Climbing out of a field that is still FREE (nothing below it was
@@ -293,11 +323,16 @@ static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned 
 				continue;
 			}
 		}
+		/* Partly used subtrees first, then entirely free ones; a subtree whose
+		 * hint says it holds no block of this order is skipped. */
 		for (int pass = 0; pass < 2; pass++) {
 			for (unsigned i = 0; i < n; i++) {
 				unsigned e = order[i];
 				uint64_t pos, rs = ((j << lv->fields_log2) | e) << lv->entry_shift;
-				if ((int)e == excluded || field_get(w, lv->fb, e) != pass_state[pass] ||
+				if ((int)e == excluded || field_get(w, lv->fb, e) != ST_SPLIT)
+					continue;
+				unsigned h = atomic_load(buddy_hint(b, L, (j << lv->fields_log2) | e));
+				if (h < need || (h >= full) != (pass == 1) ||
 				    !place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos))
 					continue;
 				enum claim_result r = descend(b, c, L - 1, (j << lv->fields_log2) | e);
@@ -348,24 +383,19 @@ static bool search(struct buddy *b, struct claim *c)
  * its first req->granules granules are held, the tail is left free.
  */
 /*
- * The common case, kept short: a block of at most 16 granules in the
- * thread's current level-0 word, which lies inside the window. One
- * compare-and-swap, usually with the value this thread left in the word as
- * the expected value (no load at all). False sends the request to search().
+ * Claim a block of at most 16 granules in level-0 word j, starting from the
+ * value w (a guess when @guessed). One compare-and-swap when it works.
  */
-static inline bool alloc_small_fast(struct buddy *b, const iova_req *req, struct buddy_slot *slot, uint64_t *out)
+static inline bool claim_small_in(struct buddy *b, const iova_req *req, struct buddy_slot *slot, uint64_t j,
+				  uint64_t w, bool guessed, uint64_t *out)
 {
-	const uint64_t j = atomic_load_explicit(&slot->hint[0], memory_order_relaxed) >> L0_FIELDS_LOG2;
+	if (!buddy_has_word(b, 0, j))
+		return false; /* also the "no word yet" marker UINT64_MAX */
 	const uint64_t ws = j << L0_FIELDS_LOG2;
 	if (ws < req->lo || ws + (1u << L0_FIELDS_LOG2) > req->hi)
 		return false;
-	uint64_t amask = stride_mask[iova_log2_floor(req->align) + 1];
-	if (req->align >= 32)
-		amask = ws & (req->align - 1) ? 0 : 1;
+	const uint64_t amask = req->align >= 32 ? !(ws & (req->align - 1)) : stride_mask[iova_log2_floor(req->align) + 1];
 	_Atomic uint64_t *wp = buddy_word(b, 0, j);
-	bool guessed = atomic_load_explicit(&slot->l0_word, memory_order_relaxed) == j;
-	uint64_t w = guessed ? atomic_load_explicit(&slot->l0_value, memory_order_relaxed)
-			     : atomic_load_explicit(wp, memory_order_relaxed);
 	const unsigned m = 1u << req->order;
 	for (;;) {
 		uint64_t cand = runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), L0_FIELD_BITS, m) & amask;
@@ -384,12 +414,28 @@ static inline bool alloc_small_fast(struct buddy *b, const iova_req *req, struct
 			atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
 			atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
 			*out = ws + (bit >> 1);
-			if (!eq_mask(nw, L0_FIELD_BITS, ST_FREE))
-				buddy_summarise(b, 0, j, nw);
+			/* No hint update: the parent's hint may now be too high, which
+			 * only costs a later search a look; searches lower it lazily. */
 			return true;
 		}
 		guessed = false;
 	}
+}
+
+/*
+ * The common case, kept short: a block of at most 16 granules in the last
+ * level-0 word this thread touched (the value it left there is the expected
+ * value: no load at all), else in its hint word. False sends the request to
+ * the search.
+ */
+static inline bool alloc_small_fast(struct buddy *b, const iova_req *req, struct buddy_slot *slot, uint64_t *out)
+{
+	const uint64_t last = atomic_load_explicit(&slot->l0_word, memory_order_relaxed);
+	if (claim_small_in(b, req, slot, last, atomic_load_explicit(&slot->l0_value, memory_order_relaxed), true, out))
+		return true;
+	const uint64_t j = atomic_load_explicit(&slot->hint[0], memory_order_relaxed) >> L0_FIELDS_LOG2;
+	return j != last && buddy_has_word(b, 0, j) &&
+	       claim_small_in(b, req, slot, j, atomic_load_explicit(buddy_word(b, 0, j), memory_order_relaxed), false, out);
 }
 
 static __attribute__((noinline)) iova_status alloc_search(struct buddy *b, const iova_req *req, struct buddy_slot *slot,
@@ -400,6 +446,7 @@ static __attribute__((noinline)) iova_status alloc_search(struct buddy *b, const
 		return IOVA_ERR_UNSATISFIABLE;
 	struct claim c = {
 		.level = buddy_level_of_order(req->order),
+		.order = req->order,
 		.bsize = bsize,
 		.size = req->granules,
 		.align = req->align,

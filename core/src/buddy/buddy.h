@@ -16,9 +16,10 @@
  *  I3 a SPLIT_* field's child word is "live": its fields describe the region;
  *  I4 a block claimed at level L is an aligned run of fields of that level,
  *     the first ALLOC_START or ALLOC_CONT, the rest ALLOC_CONT;
- *  I5 (summaries, exact when no operation is in flight) a SPLIT_EMPTY field's
- *     child holds no free space; a child that is entirely free has a
- *     SPLIT_FULL parent field. SPLIT_FULL may be stale in the other direction.
+ *  I5 (summaries) every field of levels >= 1 has a hint byte; for a SPLIT
+ *     field it is at least 1 + the largest order of a free block in its
+ *     region (0: nothing free) whenever no free is in flight. It may be
+ *     higher (allocations never lower it; searches do).
  */
 #ifndef IOVA_BUDDY_H
 #define IOVA_BUDDY_H
@@ -31,6 +32,8 @@
 
 struct buddy_level {
 	_Atomic uint64_t *words; /* words[j - first] is word j of the level */
+	_Atomic uint8_t *hints;  /* levels >= 1: one per field, hints[f - (first << fields_log2)] */
+	size_t hint_bytes;
 	uint64_t first, count;   /* absolute indices of the words that meet the space */
 	size_t bytes;            /* size of the reservation behind words */
 	unsigned fb;             /* bits per field: 2 at level 0, 4 above */
@@ -73,27 +76,38 @@ static inline bool buddy_has_word(const struct buddy *b, unsigned L, uint64_t j)
 /* The level whose fields hold blocks of order k, and how many fields a block takes. */
 static inline unsigned buddy_level_of_order(unsigned k) { return k < 5 ? 0 : 1 + (k - 5) / 4; }
 
+static inline _Atomic uint8_t *buddy_hint(const struct buddy *b, unsigned L, uint64_t field)
+{
+	return &b->level[L].hints[field - (b->level[L].first << b->level[L].fields_log2)];
+}
+
+/* The hint byte value of a fully free field of level L (1 + its order). */
+static inline unsigned buddy_full_hint(const struct buddy *b, unsigned L) { return b->level[L].entry_shift + 1; }
+
 /* Summaries and merging (summary.c). */
-void buddy_sync_up(struct buddy *b, unsigned L, uint64_t j, uint64_t child_value, bool strict);
+enum sync_mode {
+	SYNC_RAISE, /* after a free: raise hints to "may be entirely free" */
+	SYNC_EXACT, /* after a search or merge found a hint too high: set it exactly */
+};
+unsigned buddy_word_vmax(const struct buddy *b, unsigned L, uint64_t j, uint64_t w);
+void buddy_sync_up(struct buddy *b, unsigned L, uint64_t j, uint64_t child_value, enum sync_mode mode);
 bool buddy_merge_child(struct buddy *b, unsigned L, uint64_t j, unsigned e);
 
 /*
- * buddy_summarise() - after changing word j of level L to @value, bring its
- * parent's summary up to date. Inline because the common outcome is "already
- * right" (one load of the parent word); the slow case calls buddy_sync_up().
+ * buddy_summarise() - after a free changed word j of level L to @after, make
+ * sure its parent's hint is not too low. Inline because the common outcome
+ * is "high enough already" (one byte load); the slow case calls
+ * buddy_sync_up().
  */
-static inline void buddy_summarise(struct buddy *b, unsigned L, uint64_t j, uint64_t value)
+static inline void buddy_summarise(struct buddy *b, unsigned L, uint64_t j, uint64_t after)
 {
 	if (L >= b->top)
 		return;
-	/* Sequentially consistent, after the caller's compare-and-swap on the child:
-	 * see summary.c for why the order matters. */
-	uint64_t pw = atomic_load(buddy_word(b, L + 1, j >> UP_FIELDS_LOG2));
-	unsigned st = field_get(pw, UP_FIELD_BITS, (unsigned)(j & ((1u << UP_FIELDS_LOG2) - 1)));
-	enum buddy_class cls = word_class(value, b->level[L].fb);
-	if (!is_split(st) || st == split_state_for(cls) || (st == ST_SPLIT_FULL && cls == CLS_SOME))
-		return;
-	buddy_sync_up(b, L, j, value, false);
+	/* Sequentially consistent, after the caller's compare-and-swap on the
+	 * child: see summary.c for why the order matters. */
+	if (atomic_load(buddy_hint(b, L + 1, j)) <= b->level[L].word_shift)
+		buddy_sync_up(b, L, j, after, SYNC_RAISE);
+	/* else it already says "may be entirely free": nothing is higher */
 }
 
 /* Fields of an allocation of n granules (1..16) at level 0, from bit 0:

@@ -16,14 +16,10 @@ enum buddy_state {
 	ST_FREE = 1,        /* a free block of this field's size, owned here */
 	ST_ALLOC_CONT = 2,  /* allocated, not the first field of its allocation */
 	ST_ALLOC_START = 3, /* allocated, first field of its allocation */
-	/* levels >= 1 only: the field's region is managed by its child word */
-	ST_SPLIT = 4,       /* child holds some free space */
-	ST_SPLIT_FULL = 5,  /* child may be entirely free (a hint; see DESIGN.md) */
-	ST_SPLIT_EMPTY = 6, /* child holds no free space */
+	/* levels >= 1 only: the field's region is managed by its child word, and
+	 * the field's hint byte bounds the largest free block below (DESIGN.md) */
+	ST_SPLIT = 4,
 };
-
-/* A word's class, summarised into its parent's field as one of the split states. */
-enum buddy_class { CLS_EMPTY, CLS_SOME, CLS_FULL };
 
 #define L0_FIELD_BITS 2u
 #define L0_FIELDS_LOG2 5u
@@ -91,24 +87,31 @@ static inline uint64_t field_range(unsigned fb, unsigned lo, unsigned hi)
 	return fields_span(fb, lo, hi - lo + 1) & lsb_mask(fb);
 }
 
-static inline enum buddy_class word_class(uint64_t w, unsigned fb)
+/* Lowest bit of every field whose index is a multiple of a power of two,
+ * indexed by log2 of the stride in bits (2..64). */
+static const uint64_t stride_mask[7] = {
+	0, LSB2, LSB4, UINT64_C(0x0101010101010101), UINT64_C(0x0001000100010001),
+	UINT64_C(0x0000000100000001), UINT64_C(1),
+};
+
+/*
+ * 1 + the largest order of a naturally aligned free block in a level-0 word,
+ * 0 if none: the value a parent's hint byte must not be below.
+ */
+static inline unsigned l0_vmax(uint64_t w)
 {
-	if (fb == 2) {
-		if (w == LSB2) /* every granule free */
-			return CLS_FULL;
-		return eq_mask(w, 2, ST_FREE) ? CLS_SOME : CLS_EMPTY;
+	if (w == LSB2)
+		return 6; /* all 32 granules: order 5 */
+	uint64_t g = eq_mask(w, L0_FIELD_BITS, ST_FREE);
+	if (!g)
+		return 0;
+	unsigned v = 1;
+	for (unsigned k = 1; k <= 4; k++, v++) { /* pairs of aligned order k-1 runs */
+		g &= (g >> (1u << k)) & stride_mask[k + 1];
+		if (!g)
+			break;
 	}
-	uint64_t fullish = eq_mask(w, 4, ST_FREE) | eq_mask(w, 4, ST_SPLIT_FULL);
-	if (fullish == LSB4)
-		return CLS_FULL;
-	return (fullish | eq_mask(w, 4, ST_SPLIT)) ? CLS_SOME : CLS_EMPTY;
+	return v;
 }
-
-static inline unsigned split_state_for(enum buddy_class c)
-{
-	return c == CLS_FULL ? ST_SPLIT_FULL : c == CLS_SOME ? ST_SPLIT : ST_SPLIT_EMPTY;
-}
-
-static inline int is_split(unsigned st) { return st >= ST_SPLIT && st <= ST_SPLIT_EMPTY; }
 
 #endif

@@ -58,7 +58,7 @@ static bool piece_live(const struct buddy *b, const struct piece *p, uint64_t w)
 {
 	const unsigned fb = b->level[p->level].fb;
 	if (!p->fields)
-		return is_split(field_get(w, fb, p->first_field));
+		return field_get(w, fb, p->first_field) == ST_SPLIT;
 	uint64_t span = fields_span(fb, p->first_field, p->fields);
 	uint64_t want = rep(fb, ST_ALLOC_CONT) & span;
 	if (p->first)
@@ -107,8 +107,7 @@ static inline iova_status free_l0(struct buddy *b, uint64_t g, uint64_t s, struc
 	}
 	atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
 	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
-	if (nw == LSB2 || !eq_mask(w, L0_FIELD_BITS, ST_FREE)) /* became entirely free, or was full */
-		buddy_summarise(b, 0, j, nw);
+	buddy_summarise(b, 0, j, nw);
 	return IOVA_OK;
 }
 
@@ -157,8 +156,7 @@ static __attribute__((noinline)) iova_status free_pieces(struct buddy *b, uint64
 			atomic_store_explicit(&slot->l0_word, p->word, memory_order_relaxed);
 			atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
 		}
-		if (word_class(w, lv->fb) != word_class(nw, lv->fb))
-			buddy_summarise(b, p->level, p->word, nw);
+		buddy_summarise(b, p->level, p->word, nw);
 	}
 	return IOVA_OK;
 }

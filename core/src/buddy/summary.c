@@ -1,85 +1,109 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * summary.c - keeping parent fields' SPLIT / SPLIT_FULL / SPLIT_EMPTY in step
- * with their children, and merging fully free children on demand.
+ * summary.c - the hint bytes that bound the largest free block under each
+ * SPLIT field, and merging fully free children on demand.
  *
- * All read-modify-writes here are sequentially consistent: the summaries rely
- * on "I changed the child, then read the parent" racing with "I changed the
- * parent, then read the child" - a store-buffering pattern in which at least
- * one side must see the other (on x86 the lock prefix gives this for free).
+ * A hint may be too high, never too low once the free that added the free
+ * space has returned. The work is put on searches, the slow path: allocations
+ * never lower a hint (that would cost them a second atomic); a free that finds
+ * its parent's hint below the maximum raises it straight to the maximum ("the
+ * word may be entirely free") rather than computing the exact value, so the
+ * next frees into that word find nothing to do; searches lower the hints they
+ * find too high to the exact value, and merges lower the ones that claimed a
+ * child was entirely free when it was not.
+ *
+ * The "never too low" rule rests on a store-buffering pattern: a free writes
+ * the child word, then reads the hint; a search writes the hint, then rereads
+ * the child. All of these are sequentially consistent, so at least one of the
+ * two sees the other's write and the hint ends up high enough (on x86 the
+ * lock prefix of the read-modify-writes gives this at no extra cost).
  */
 #include "buddy.h"
 
-static bool summary_acceptable(unsigned st, enum buddy_class cls, bool strict)
+/**
+ * buddy_word_vmax() - 1 + the largest order of a free block in word j of level
+ * L holding @w (0: nothing free), reading the hints of its SPLIT fields.
+ *
+ * A word whose fields are all free (FREE, or SPLIT with a full hint) counts
+ * as one free block of the word's size: coalescing is lazy, the merge happens
+ * when a request needs the block.
+ */
+unsigned buddy_word_vmax(const struct buddy *b, unsigned L, uint64_t j, uint64_t w)
 {
-	if (st == split_state_for(cls))
-		return true;
-	/* A stale "maybe full" is allowed: allocations do not clear it (that would
-	 * cost a second atomic on every allocation); a merge that finds the child
-	 * not full clears it in strict mode. */
-	return !strict && st == ST_SPLIT_FULL && cls == CLS_SOME;
-}
-
-static bool summary_changed(enum buddy_class before, enum buddy_class after)
-{
-	return before != after && !(before == CLS_FULL && after == CLS_SOME);
+	if (L == 0)
+		return l0_vmax(w);
+	const struct buddy_level *lv = &b->level[L];
+	const unsigned full = buddy_full_hint(b, L);
+	uint64_t fullish = eq_mask(w, UP_FIELD_BITS, ST_FREE);
+	unsigned v = 0;
+	for (uint64_t split = eq_mask(w, UP_FIELD_BITS, ST_SPLIT); split; split &= split - 1) {
+		unsigned e = field_of_bit((unsigned)__builtin_ctzll(split), UP_FIELD_BITS);
+		unsigned h = atomic_load(buddy_hint(b, L, (j << lv->fields_log2) | e));
+		if (h >= full)
+			fullish |= UINT64_C(1) << (e * UP_FIELD_BITS);
+		else if (h > v)
+			v = h;
+	}
+	if (fullish == LSB4)
+		return lv->word_shift + 1;
+	/* Aligned runs of 2, 4, 8 fully free fields are free blocks too. */
+	for (unsigned k = 0; fullish && k < UP_FIELDS_LOG2; k++) {
+		if (full + k > v)
+			v = full + k;
+		fullish &= (fullish >> (UP_FIELD_BITS << k)) & stride_mask[k + 3];
+	}
+	return v;
 }
 
 /**
- * buddy_sync_up() - make field j of level L+1 summarise word j of level L.
+ * buddy_sync_up() - bring the hint of field j of level L+1 (the parent of
+ * word j of level L) in line with that word, and so on up the tree.
  * @child_value: the value the caller last wrote to (or read from) the child.
- * @strict:      also clear a stale SPLIT_FULL (used when a merge failed).
+ * @mode:        SYNC_RAISE after a free (raise to the maximum); SYNC_EXACT
+ *               when a search or merge found the hint too high.
  *
- * The caller has just changed the child's class (or found the parent's
- * summary wrong). Each call rereads the child after changing the parent, so
- * the last of several racing callers leaves the summary right. A change of
- * the parent's own class is carried on up the tree.
+ * An exact update is followed by a reread of the child, so the last of
+ * several racing callers leaves the hint right. A change of a hint changes
+ * the parent word's largest block, which is carried on up.
  */
-void buddy_sync_up(struct buddy *b, unsigned L, uint64_t j, uint64_t child_value, bool strict)
+void buddy_sync_up(struct buddy *b, unsigned L, uint64_t j, uint64_t child_value, enum sync_mode mode)
 {
 	while (L < b->top) {
 		const unsigned P = L + 1;
-		const uint64_t pj = j >> b->level[P].fields_log2;
-		const unsigned e = (unsigned)(j & ((1u << b->level[P].fields_log2) - 1));
-		_Atomic uint64_t *pp = buddy_word(b, P, pj);
+		_Atomic uint8_t *hp = buddy_hint(b, P, j);
 		_Atomic uint64_t *cp = buddy_word(b, L, j);
-		const unsigned cfb = b->level[L].fb;
-		bool propagate = false;
-		uint64_t pw = atomic_load(pp);
-		uint64_t cw = child_value;
+		bool changed = false;
+		const unsigned top = b->level[L].word_shift + 1; /* the whole word free */
+		unsigned v = mode == SYNC_RAISE ? top : buddy_word_vmax(b, L, j, child_value);
+		uint8_t h = atomic_load(hp);
 		for (;;) {
-			enum buddy_class cls = word_class(cw, cfb);
-			unsigned st = field_get(pw, UP_FIELD_BITS, e);
-			if (!is_split(st))
-				return; /* merged or claimed meanwhile: nothing to summarise */
-			if (summary_acceptable(st, cls, strict))
+			if (mode == SYNC_RAISE ? v <= h : v == h)
 				break;
-			uint64_t npw = field_set(pw, UP_FIELD_BITS, e, split_state_for(cls));
-			if (atomic_compare_exchange_strong(pp, &pw, npw)) {
-				if (summary_changed(word_class(pw, UP_FIELD_BITS), word_class(npw, UP_FIELD_BITS)))
-					propagate = true;
-				pw = npw;
+			if (atomic_compare_exchange_strong(hp, &h, (uint8_t)v)) {
+				changed = true;
+				h = (uint8_t)v;
 			}
-			cw = atomic_load(cp); /* the child may have moved on since cw was read */
+			if (mode == SYNC_EXACT) /* the child may have moved on since it was read */
+				v = buddy_word_vmax(b, L, j, atomic_load(cp));
 		}
-		if (!propagate)
+		if (!changed)
 			return;
-		strict = false;
+		const uint64_t pj = j >> b->level[P].fields_log2;
+		child_value = atomic_load(buddy_word(b, P, pj));
 		L = P;
 		j = pj;
-		child_value = pw;
 	}
 }
 
 /**
- * buddy_merge_child() - turn field e of word j at level L (a SPLIT_* field)
- * into a FREE field, if its whole region is free.
+ * buddy_merge_child() - turn field e of word j at level L (a SPLIT field
+ * whose hint says its region is entirely free) into a FREE field.
  *
- * Merges the child's own SPLIT_FULL fields first, then takes the child word
- * from all-FREE to all-NOTHERE with one compare-and-swap (from then on this
- * thread owns the region, invariant I1) and finally marks the parent FREE.
- * Return: true if the field is now FREE; false if the region was not entirely
- * free, in which case the stale SPLIT_FULL summary has been corrected.
+ * Merges the child's own fully free SPLIT fields first, then takes the child
+ * word from all-FREE to all-NOTHERE with one compare-and-swap (from then on
+ * this thread owns the region, invariant I1) and finally marks the parent
+ * FREE. Return: true if the field is now FREE; false if the region was not
+ * entirely free, in which case the hint has been corrected.
  */
 bool buddy_merge_child(struct buddy *b, unsigned L, uint64_t j, unsigned e)
 {
@@ -89,24 +113,26 @@ bool buddy_merge_child(struct buddy *b, unsigned L, uint64_t j, unsigned e)
 	const unsigned cfb = b->level[C].fb;
 
 	if (C >= 1) {
-		uint64_t fullm = eq_mask(atomic_load(cp), cfb, ST_SPLIT_FULL);
-		for (; fullm; fullm &= fullm - 1)
-			buddy_merge_child(b, C, c, field_of_bit((unsigned)__builtin_ctzll(fullm), cfb));
+		const unsigned full = buddy_full_hint(b, C);
+		uint64_t split = eq_mask(atomic_load(cp), cfb, ST_SPLIT);
+		for (; split; split &= split - 1) {
+			unsigned f = field_of_bit((unsigned)__builtin_ctzll(split), cfb);
+			if (atomic_load(buddy_hint(b, C, (c << b->level[C].fields_log2) | f)) >= full)
+				buddy_merge_child(b, C, c, f);
+		}
 	}
 	uint64_t expect = rep(cfb, ST_FREE);
 	if (!atomic_compare_exchange_strong(cp, &expect, 0)) {
-		buddy_sync_up(b, C, c, expect, true);
+		buddy_sync_up(b, C, c, expect, SYNC_EXACT);
 		return false;
 	}
-	/* The region is ours. Only summary updates can race on the parent field
-	 * now (nothing else acts on a SPLIT_* field whose child is all NOTHERE),
-	 * so the field stays SPLIT_* until this loop replaces it. */
+	/* The region is ours. Only hint updates race on the parent now (nothing
+	 * else acts on a SPLIT field whose child is all NOTHERE), so the field
+	 * stays SPLIT until this loop replaces it. The parent word's largest free
+	 * block does not change: its hint stays right. */
 	_Atomic uint64_t *pp = buddy_word(b, L, j);
-	uint64_t pw = atomic_load(pp), npw;
-	do {
-		npw = field_set(pw, UP_FIELD_BITS, e, ST_FREE);
-	} while (!atomic_compare_exchange_weak(pp, &pw, npw));
-	if (summary_changed(word_class(pw, UP_FIELD_BITS), word_class(npw, UP_FIELD_BITS)))
-		buddy_sync_up(b, L, j, npw, false);
+	uint64_t pw = atomic_load(pp);
+	while (!atomic_compare_exchange_weak(pp, &pw, field_set(pw, UP_FIELD_BITS, e, ST_FREE)))
+		;
 	return true;
 }

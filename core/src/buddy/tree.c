@@ -16,29 +16,27 @@ static void level_geometry(struct buddy_level *lv, unsigned L)
 	lv->word_shift = lv->entry_shift + lv->fields_log2;
 }
 
-/* The state of the field covering granules [rs, re) in a fresh domain, writing
- * the words below it when it straddles an edge of the space. */
-static unsigned build(struct buddy *b, unsigned L, uint64_t j);
-
-static unsigned initial_field(struct buddy *b, unsigned L, uint64_t idx)
-{
-	const struct buddy_level *lv = &b->level[L];
-	uint64_t rs = idx << lv->entry_shift, re = rs + (UINT64_C(1) << lv->entry_shift);
-	if (rs >= b->space.first && re <= b->space.end)
-		return ST_FREE;
-	if (re <= b->space.first || rs >= b->space.end)
-		return ST_NOTHERE;
-	return build(b, L - 1, idx); /* only levels >= 1 can straddle */
-}
-
+/* Write word j of level L of a fresh domain: fields inside the space FREE,
+ * outside NOTHERE, straddling an edge SPLIT (the words below written first).
+ * Return: the word's largest free block, for its parent's hint. */
 static unsigned build(struct buddy *b, unsigned L, uint64_t j)
 {
 	const struct buddy_level *lv = &b->level[L];
 	uint64_t w = 0;
-	for (unsigned e = 0; e < (1u << lv->fields_log2); e++)
-		w = field_set(w, lv->fb, e, initial_field(b, L, (j << lv->fields_log2) | e));
+	for (unsigned e = 0; e < (1u << lv->fields_log2); e++) {
+		const uint64_t idx = (j << lv->fields_log2) | e;
+		const uint64_t rs = idx << lv->entry_shift, re = rs + (UINT64_C(1) << lv->entry_shift);
+		unsigned st = ST_NOTHERE;
+		if (rs >= b->space.first && re <= b->space.end) {
+			st = ST_FREE;
+		} else if (re > b->space.first && rs < b->space.end) { /* only levels >= 1 can straddle */
+			atomic_store_explicit(buddy_hint(b, L, idx), (uint8_t)build(b, L - 1, idx), memory_order_relaxed);
+			st = ST_SPLIT;
+		}
+		w = field_set(w, lv->fb, e, st);
+	}
 	atomic_store_explicit(buddy_word(b, L, j), w, memory_order_relaxed);
-	return split_state_for(word_class(w, lv->fb));
+	return buddy_word_vmax(b, L, j, w);
 }
 
 static void buddy_destroy(void *state)
@@ -46,8 +44,10 @@ static void buddy_destroy(void *state)
 	struct buddy *b = state;
 	if (!b)
 		return;
-	for (unsigned L = 0; L < BUDDY_MAX_LEVELS; L++)
+	for (unsigned L = 0; L < BUDDY_MAX_LEVELS; L++) {
 		iova_release((void *)b->level[L].words, b->level[L].bytes);
+		iova_release((void *)b->level[L].hints, b->level[L].hint_bytes);
+	}
 	free(b->slots);
 	free(b);
 }
@@ -71,7 +71,11 @@ static iova_status buddy_create(const iova_space *space, const char *options, vo
 		lv->count = ((space->end - 1) >> lv->word_shift) - lv->first + 1;
 		lv->bytes = lv->count * sizeof(uint64_t);
 		lv->words = iova_reserve(lv->bytes);
-		if (!lv->words) {
+		if (L) {
+			lv->hint_bytes = lv->count << lv->fields_log2;
+			lv->hints = iova_reserve(lv->hint_bytes);
+		}
+		if (!lv->words || (L && !lv->hints)) {
 			buddy_destroy(b);
 			return IOVA_ERR_NO_MEMORY;
 		}
@@ -102,7 +106,7 @@ static uint64_t buddy_metadata_reserved(const void *state)
 	const struct buddy *b = state;
 	uint64_t total = sizeof *b + IOVA_THREAD_SLOTS * sizeof *b->slots;
 	for (unsigned L = 0; L <= b->top; L++)
-		total += b->level[L].bytes;
+		total += b->level[L].bytes + b->level[L].hint_bytes;
 	return total;
 }
 
@@ -111,7 +115,8 @@ static uint64_t buddy_metadata_resident(const void *state)
 	const struct buddy *b = state;
 	uint64_t total = sizeof *b + IOVA_THREAD_SLOTS * sizeof *b->slots;
 	for (unsigned L = 0; L <= b->top; L++)
-		total += iova_resident_bytes((const void *)b->level[L].words, b->level[L].bytes);
+		total += iova_resident_bytes((const void *)b->level[L].words, b->level[L].bytes) +
+			 iova_resident_bytes((const void *)b->level[L].hints, b->level[L].hint_bytes);
 	return total;
 }
 

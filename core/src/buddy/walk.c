@@ -39,7 +39,7 @@ static void walk_word(struct walk *wk, unsigned L, uint64_t j)
 		uint64_t idx = (j << lv->fields_log2) | e;
 		if (st == ST_FREE)
 			emit(wk, idx << lv->entry_shift, UINT64_C(1) << lv->entry_shift);
-		else if (is_split(st))
+		else if (st == ST_SPLIT)
 			walk_word(wk, L - 1, idx);
 	}
 }

@@ -2,8 +2,9 @@
 /*
  * handle.h - allocation handles that authenticate themselves.
  *
- * A handle is the block's address and the requested byte count (from which
- * the granule count follows) plus a 24-bit tag keyed with a secret of the
+ * A handle is the block's address and the requested byte count minus one
+ * (from which the granule count follows; minus one so that 2^50 fits in 50
+ * bits) plus a 24-bit tag keyed with a secret of the
  * domain: the low 12 bits of the address (always zero, granules are at least
  * 4 KiB) carry 12 bits of it, the top of the second word the other 12.
  * Strategies therefore need no per-allocation record to free a block, and a
@@ -31,7 +32,7 @@ static inline uint64_t handle_tag(uint64_t key, uint64_t iova, uint64_t meta)
 
 static inline iova_handle handle_make(const iova_domain *d, uint64_t iova, uint64_t requested, iova_cache_type cache)
 {
-	uint64_t meta = requested | (uint64_t)cache << HANDLE_REQUESTED_BITS;
+	uint64_t meta = (requested - 1) | (uint64_t)cache << HANDLE_REQUESTED_BITS;
 	uint64_t tag = handle_tag(d->handle_key, iova, meta);
 	return (iova_handle){{iova | (tag & ((1u << HANDLE_TAG_LOW_BITS) - 1)),
 			      meta | (tag >> HANDLE_TAG_LOW_BITS) << HANDLE_META_BITS}};
@@ -48,11 +49,11 @@ static inline iova_status handle_open(const iova_domain *d, iova_handle h, uint6
 	const uint64_t meta = h.opaque[1] & ((UINT64_C(1) << HANDLE_META_BITS) - 1);
 	const uint64_t tag = (h.opaque[0] & ((1u << HANDLE_TAG_LOW_BITS) - 1)) |
 			     (h.opaque[1] >> HANDLE_META_BITS) << HANDLE_TAG_LOW_BITS;
-	const uint64_t req = meta & ((UINT64_C(1) << HANDLE_REQUESTED_BITS) - 1);
+	const uint64_t req = (meta & ((UINT64_C(1) << HANDLE_REQUESTED_BITS) - 1)) + 1;
 	if (IOVA_UNLIKELY(tag != handle_tag(d->handle_key, a, meta)))
 		return IOVA_ERR_FORGED_HANDLE;
 	/* An authentic tag over impossible contents still means forged. */
-	if (IOVA_UNLIKELY((meta >> HANDLE_REQUESTED_BITS) > IOVA_CACHE_WRITE_COMBINED || !req ||
+	if (IOVA_UNLIKELY((meta >> HANDLE_REQUESTED_BITS) > IOVA_CACHE_WRITE_COMBINED ||
 			  (a & d->granule_mask) || a - d->config.base >= d->config.size ||
 			  req > d->config.size - (a - d->config.base)))
 		return IOVA_ERR_FORGED_HANDLE;

@@ -53,6 +53,20 @@ static unsigned decompose(const struct buddy *b, uint64_t g, uint64_t s, struct 
 	return n;
 }
 
+/* Does the SPLIT field idx of level L lead, through the first fields of the
+ * words below it, to an ALLOC_CONT field: an allocation continuing there? */
+static bool continues_below(const struct buddy *b, unsigned L, uint64_t idx)
+{
+	while (L-- > 0) {
+		uint64_t w = atomic_load(buddy_word(b, L, idx));
+		unsigned st = field_get(w, b->level[L].fb, 0);
+		if (st != ST_SPLIT)
+			return st == ST_ALLOC_CONT;
+		idx <<= b->level[L].fields_log2;
+	}
+	return false;
+}
+
 /* Does word w hold piece p as allocated? */
 static bool piece_live(const struct buddy *b, const struct piece *p, uint64_t w)
 {
@@ -65,16 +79,46 @@ static bool piece_live(const struct buddy *b, const struct piece *p, uint64_t w)
 		want = field_set(want, fb, p->first_field, ST_ALLOC_START);
 	if ((w & span) != want)
 		return false;
-	/* A handle naming fewer granules than its allocation would otherwise pass. */
+	/* A handle naming fewer granules than its allocation would otherwise
+	 * pass: the allocation must not go on after the handle's last granule,
+	 * in this word or under a SPLIT field that follows the run. */
 	unsigned next = p->first_field + p->fields;
-	return !p->last || next >= (1u << b->level[p->level].fields_log2) ||
-	       field_get(w, fb, next) != ST_ALLOC_CONT;
+	if (!p->last || next >= (1u << b->level[p->level].fields_log2))
+		return true;
+	unsigned st = field_get(w, fb, next);
+	return st != ST_ALLOC_CONT &&
+	       !(st == ST_SPLIT && continues_below(b, p->level, (p->word << b->level[p->level].fields_log2) | next));
 }
 
-static iova_status bad_free(const struct buddy *b, const struct piece *p, uint64_t w)
+/* Are all granules of [g, e) that word j of level L covers free? */
+static bool range_free_in(const struct buddy *b, unsigned L, uint64_t j, uint64_t g, uint64_t e)
 {
-	unsigned st = field_get(w, b->level[p->level].fb, p->first_field);
-	return p->first && (st == ST_FREE || st == ST_NOTHERE) ? IOVA_ERR_DOUBLE_FREE : IOVA_ERR_UNKNOWN_HANDLE;
+	const struct buddy_level *lv = &b->level[L];
+	const uint64_t w = atomic_load(buddy_word(b, L, j));
+	for (unsigned f = 0; f < (1u << lv->fields_log2); f++) {
+		const uint64_t idx = (j << lv->fields_log2) | f;
+		const uint64_t fs = idx << lv->entry_shift, fe = fs + (UINT64_C(1) << lv->entry_shift);
+		if (fe <= g || fs >= e)
+			continue;
+		const unsigned st = field_get(w, lv->fb, f);
+		if (st == ST_SPLIT ? !range_free_in(b, L - 1, idx, g, e) : st != ST_FREE)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Why a free was refused: if every granule the handle names is free, the
+ * block was freed already; otherwise the space has been handed out again
+ * differently since, and the handle names nothing live.
+ */
+static iova_status bad_free(const struct buddy *b, uint64_t g, uint64_t s)
+{
+	const struct buddy_level *tl = &b->level[b->top];
+	for (uint64_t t = tl->first; t < tl->first + tl->count; t++)
+		if (!range_free_in(b, b->top, t, g, g + s))
+			return IOVA_ERR_UNKNOWN_HANDLE;
+	return IOVA_ERR_DOUBLE_FREE;
 }
 
 /* The common case, kept short: an allocation of at most 16 granules, one run
@@ -97,8 +141,7 @@ static inline iova_status free_l0(struct buddy *b, uint64_t g, uint64_t s, struc
 				w = atomic_load_explicit(wp, memory_order_relaxed);
 				continue;
 			}
-			unsigned st = (unsigned)(w >> bit) & 3;
-			return st == ST_FREE || st == ST_NOTHERE ? IOVA_ERR_DOUBLE_FREE : IOVA_ERR_UNKNOWN_HANDLE;
+			return bad_free(b, g, s);
 		}
 		nw = (w & ~span) | (LSB2 & span);
 		if (atomic_compare_exchange_strong(wp, &w, nw))
@@ -121,7 +164,7 @@ static __attribute__((noinline)) iova_status free_pieces(struct buddy *b, uint64
 		const struct piece *p = &pieces[i];
 		uint64_t w = atomic_load_explicit(buddy_word(b, p->level, p->word), memory_order_relaxed);
 		if (!piece_live(b, p, w))
-			return bad_free(b, p, w);
+			return bad_free(b, g, s);
 	}
 
 	for (unsigned i = 0; i < n; i++) {
@@ -145,8 +188,9 @@ static __attribute__((noinline)) iova_status free_pieces(struct buddy *b, uint64
 					w = cur;
 					continue;
 				}
-				/* Only a racing free of the same handle gets here. */
-				return bad_free(b, p, w);
+				/* Every run was live a moment ago: only a racing free of
+				 * the same handle gets here, and it won the first run. */
+				return p->first ? IOVA_ERR_DOUBLE_FREE : bad_free(b, g, s);
 			}
 			nw = (w & ~span) | (rep(lv->fb, ST_FREE) & span);
 			if (atomic_compare_exchange_strong(wp, &w, nw))

@@ -25,6 +25,7 @@ struct claim {
 	uint64_t lo, hi;    /* the block must lie inside [lo, hi) */
 	uint64_t hint;      /* granule the thread would like to be near */
 	bool top_down;
+	bool spread;        /* several threads: open the thread's own region first */
 	struct buddy_slot *slot;
 	uint64_t result;
 };
@@ -165,8 +166,10 @@ static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_
 		w = atomic_load_explicit(wp, memory_order_relaxed);
 	}
 	for (;;) {
-		uint64_t cand = runs_of(eq_mask(w, lv->fb, ST_FREE), lv->fb, c->m) & smask;
+		const uint64_t f = eq_mask(w, lv->fb, ST_FREE);
+		uint64_t cand = runs_of(f, lv->fb, c->m) & smask;
 		if (cand) {
+			cand = best_fit(cand, f, lv->fb, iova_log2_floor(c->m), lv->fields_log2);
 			unsigned p = pick(cand, lv->fb, c->top_down), split_field;
 			uint64_t nw = claim_pattern(lv, w, p, c->size, &split_field);
 			if (atomic_compare_exchange_strong(wp, &w, nw)) {
@@ -188,9 +191,10 @@ static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_
 		if (L == 0)
 			return CLAIM_NONE;
 		const uint64_t full_split = full_split_fields(b, L, j, w);
-		cand = runs_of(eq_mask(w, lv->fb, ST_FREE) | full_split, lv->fb, c->m) & smask;
+		cand = runs_of(f | full_split, lv->fb, c->m) & smask;
 		if (!cand)
 			return CLAIM_NONE;
+		cand = best_fit(cand, f | full_split, lv->fb, iova_log2_floor(c->m), lv->fields_log2);
 		/* Each failed merge corrects its hint, so this loop ends. */
 		unsigned p = pick(cand, lv->fb, c->top_down);
 		uint64_t fullm = full_split & fields_span(lv->fb, p, c->m);
@@ -312,9 +316,10 @@ static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned 
 	for (;;) {
 		const uint64_t w = atomic_load(buddy_word(b, L, j));
 		/* Climbing out of a field that is still FREE (nothing below it was
-		 * live): that field is the thread's own region, split it near the
-		 * hint before moving into regions other threads may be using. */
-		if (excluded >= 0 && field_get(w, lv->fb, (unsigned)excluded) == ST_FREE) {
+		 * live): that field is the thread's own region. With several threads
+		 * about, split it near the hint before moving into regions other
+		 * threads may be using; alone, pack into used regions first. */
+		if (c->spread && excluded >= 0 && field_get(w, lv->fb, (unsigned)excluded) == ST_FREE) {
 			uint64_t pos, rs = ((j << lv->fields_log2) | (unsigned)excluded) << lv->entry_shift;
 			if (place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos)) {
 				enum claim_result r = split_claim(b, c, L, j, (unsigned)excluded, pos);
@@ -398,7 +403,10 @@ static inline bool claim_small_in(struct buddy *b, const iova_req *req, struct b
 	_Atomic uint64_t *wp = buddy_word(b, 0, j);
 	const unsigned m = 1u << req->order;
 	for (;;) {
-		uint64_t cand = runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), L0_FIELD_BITS, m) & amask;
+		const uint64_t f = eq_mask(w, L0_FIELD_BITS, ST_FREE);
+		uint64_t cand = runs_of(f, L0_FIELD_BITS, m) & amask;
+		if (cand && w != LSB2) /* an entirely free word: any candidate is as good */
+			cand = best_fit(cand, f, L0_FIELD_BITS, req->order, L0_FIELDS_LOG2);
 		if (!cand) {
 			if (!guessed)
 				return false;
@@ -453,6 +461,7 @@ static __attribute__((noinline)) iova_status alloc_search(struct buddy *b, const
 		.lo = req->lo,
 		.hi = req->hi,
 		.top_down = req->placement == IOVA_PLACE_TOP_DOWN,
+		.spread = iova_thread_slots_in_use() > 1,
 		.slot = slot,
 	};
 	c.m = (unsigned)(bsize >> b->level[c.level].entry_shift);

@@ -95,6 +95,34 @@ static const uint64_t stride_mask[7] = {
 };
 
 /*
+ * best_fit() - of the candidate starts @cand (lowest bits of fields, each the
+ * start of an aligned run of 2^k fields inside the fully free fields @fullish),
+ * those whose enclosing free aligned block is smallest: a candidate inside a
+ * free run of 2^(k+1) is taken only if none lies in a smaller one, and so on,
+ * so that small requests do not break up larger free blocks. fb is 2 or 4;
+ * the word holds 2^fl fields.
+ */
+static inline uint64_t best_fit(uint64_t cand, uint64_t fullish, unsigned fb, unsigned k, unsigned fl)
+{
+	uint64_t runs = fullish; /* starts of aligned free runs of 2^j fields */
+	for (unsigned j = 1; j <= k; j++)
+		runs &= (runs >> (fb << (j - 1))) & stride_mask[(fb >> 1) + j];
+	for (unsigned j = k + 1; j <= fl; j++) {
+		runs &= (runs >> (fb << (j - 1))) & stride_mask[(fb >> 1) + j];
+		/* every 2^k-aligned start inside a free run of 2^j fields */
+		uint64_t inside = 0;
+		for (uint64_t r = runs; r; r &= r - 1) {
+			unsigned bit = (unsigned)__builtin_ctzll(r);
+			inside |= (stride_mask[(fb >> 1) + k] & fields_span(fb, 0, 1u << j)) << bit;
+		}
+		if (cand & ~inside)
+			return cand & ~inside;
+		cand &= inside;
+	}
+	return cand;
+}
+
+/*
  * 1 + the largest order of a naturally aligned free block in a level-0 word,
  * 0 if none: the value a parent's hint byte must not be below.
  */

@@ -45,3 +45,11 @@ unsigned iova_thread_slot_acquire(void)
 	iova_tl_slot_plus1 = slot + 1;
 	return slot;
 }
+
+unsigned iova_thread_slots_in_use(void)
+{
+	unsigned n = 0;
+	for (unsigned w = 0; w < IOVA_THREAD_SLOTS / 64; w++)
+		n += (unsigned)__builtin_popcountll(atomic_load_explicit(&slot_owned[w], memory_order_relaxed));
+	return n;
+}

@@ -31,4 +31,8 @@ static inline unsigned iova_thread_slot(void)
 
 static inline bool iova_slot_is_shared(unsigned slot) { return slot == IOVA_SLOT_SHARED; }
 
+/** iova_thread_slots_in_use() - how many threads own a slot right now (live
+ * threads that have used the core), counting the shared slot as one. */
+unsigned iova_thread_slots_in_use(void);
+
 #endif

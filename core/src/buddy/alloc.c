@@ -167,9 +167,10 @@ static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_
 	}
 	for (;;) {
 		const uint64_t f = eq_mask(w, lv->fb, ST_FREE);
-		uint64_t cand = runs_of(f, lv->fb, c->m) & smask;
+		const uint64_t runs = runs_of(f, lv->fb, c->m);
+		uint64_t cand = runs & smask;
 		if (cand) {
-			cand = best_fit(cand, f, lv->fb, iova_log2_floor(c->m), lv->fields_log2);
+			cand = best_fit(cand, runs, lv->fb, c->m);
 			unsigned p = pick(cand, lv->fb, c->top_down), split_field;
 			uint64_t nw = claim_pattern(lv, w, p, c->size, &split_field);
 			if (atomic_compare_exchange_strong(wp, &w, nw)) {
@@ -191,10 +192,11 @@ static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_
 		if (L == 0)
 			return CLAIM_NONE;
 		const uint64_t full_split = full_split_fields(b, L, j, w);
-		cand = runs_of(f | full_split, lv->fb, c->m) & smask;
+		const uint64_t full_runs = runs_of(f | full_split, lv->fb, c->m);
+		cand = full_runs & smask;
 		if (!cand)
 			return CLAIM_NONE;
-		cand = best_fit(cand, f | full_split, lv->fb, iova_log2_floor(c->m), lv->fields_log2);
+		cand = best_fit(cand, full_runs, lv->fb, c->m);
 		/* Each failed merge corrects its hint, so this loop ends. */
 		unsigned p = pick(cand, lv->fb, c->top_down);
 		uint64_t fullm = full_split & fields_span(lv->fb, p, c->m);
@@ -403,10 +405,10 @@ static inline bool claim_small_in(struct buddy *b, const iova_req *req, struct b
 	_Atomic uint64_t *wp = buddy_word(b, 0, j);
 	const unsigned m = 1u << req->order;
 	for (;;) {
-		const uint64_t f = eq_mask(w, L0_FIELD_BITS, ST_FREE);
-		uint64_t cand = runs_of(f, L0_FIELD_BITS, m) & amask;
-		if (cand && w != LSB2) /* an entirely free word: any candidate is as good */
-			cand = best_fit(cand, f, L0_FIELD_BITS, req->order, L0_FIELDS_LOG2);
+		const uint64_t runs = runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), L0_FIELD_BITS, m);
+		uint64_t cand = runs & amask;
+		if (cand && m < 32)
+			cand = best_fit(cand, runs, L0_FIELD_BITS, m);
 		if (!cand) {
 			if (!guessed)
 				return false;

@@ -96,30 +96,19 @@ static const uint64_t stride_mask[7] = {
 
 /*
  * best_fit() - of the candidate starts @cand (lowest bits of fields, each the
- * start of an aligned run of 2^k fields inside the fully free fields @fullish),
- * those whose enclosing free aligned block is smallest: a candidate inside a
- * free run of 2^(k+1) is taken only if none lies in a smaller one, and so on,
- * so that small requests do not break up larger free blocks. fb is 2 or 4;
- * the word holds 2^fl fields.
+ * start of an aligned run of m fields), prefer those whose buddy - the other
+ * half of the enclosing aligned run of 2m - is not free: leftover halves are
+ * used before a larger free block is broken up. @runs is runs_of(free, fb, m)
+ * (runs of m free fields starting anywhere), which the caller has anyway.
+ * One level of best fit, a few instructions; enough to keep a request from
+ * splitting a block when a buddy-less block of its size is free.
  */
-static inline uint64_t best_fit(uint64_t cand, uint64_t fullish, unsigned fb, unsigned k, unsigned fl)
+static inline uint64_t best_fit(uint64_t cand, uint64_t runs, unsigned fb, unsigned m)
 {
-	uint64_t runs = fullish; /* starts of aligned free runs of 2^j fields */
-	for (unsigned j = 1; j <= k; j++)
-		runs &= (runs >> (fb << (j - 1))) & stride_mask[(fb >> 1) + j];
-	for (unsigned j = k + 1; j <= fl; j++) {
-		runs &= (runs >> (fb << (j - 1))) & stride_mask[(fb >> 1) + j];
-		/* every 2^k-aligned start inside a free run of 2^j fields */
-		uint64_t inside = 0;
-		for (uint64_t r = runs; r; r &= r - 1) {
-			unsigned bit = (unsigned)__builtin_ctzll(r);
-			inside |= (stride_mask[(fb >> 1) + k] & fields_span(fb, 0, 1u << j)) << bit;
-		}
-		if (cand & ~inside)
-			return cand & ~inside;
-		cand &= inside;
-	}
-	return cand;
+	const unsigned half = m * fb; /* bits: at most 32 */
+	uint64_t pairs = runs & (runs >> half) & stride_mask[(fb >> 1) + (unsigned)__builtin_ctz(2 * m)];
+	uint64_t good = cand & ~(pairs | (pairs << half));
+	return good ? good : cand;
 }
 
 /*

@@ -266,7 +266,8 @@ static void expect_request(iova_domain *d, iova_request r, iova_status want, con
 	iova_status st = iova_alloc(d, &r, &a);
 	CHECK_MSG(st == want, "request %s: %s, want %s", what, iova_status_name(st), iova_status_name(want));
 	if (st == IOVA_OK) {
-		iova_free(d, a.handle);
+		CHECK_STATUS(iova_free(d, a.handle), IOVA_OK);
+		snapshot_free(&before);
 		return;
 	}
 	static const iova_allocation zero;

@@ -378,12 +378,15 @@ static void op_forged_free(struct run *R)
 	if (kind == 0 && R->nlive) {
 		h = R->live[rng_below(&R->rng, R->nlive)].a.handle;
 		unsigned bit = (unsigned)rng_below(&R->rng, 128);
+		if (bit >= 64 && bit < 64 + R->shift)
+			bit += R->shift; /* a flip below the granule would keep the size (test_api flips those) */
 		h.opaque[bit / 64] ^= UINT64_C(1) << (bit % 64);
 		tag_bit = bit < 12 || bit >= 64 + 52;
 	} else if (kind == 1 && R->nlive) {
-		/* a live block's address with a tag for another size */
+		/* a live block's address and tag, another granule count: even a
+		 * tag collision names no live block */
 		h = R->live[rng_below(&R->rng, R->nlive)].a.handle;
-		h.opaque[1] += 1 + rng_below(&R->rng, 1000);
+		h.opaque[1] += R->granule * (1 + rng_below(&R->rng, 1000));
 	} else if (kind == 2) {
 		h = R->foreign_alloc.handle;
 	} else {

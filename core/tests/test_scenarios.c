@@ -588,6 +588,18 @@ static void scenario_counts(uint64_t first, uint64_t pages, const char *name)
 	iova_domain *d = make(first, pages);
 	const unsigned max = 63u - (unsigned)__builtin_clzll(pages);
 	char what[96];
+	if (first == 0) {
+		/* At base 0 the roots are popcount(size) blocks, one per set bit of
+		 * the size, largest first. */
+		iova_stats st = stats_of(d);
+		uint64_t nblocks = 0;
+		for (unsigned k = 0; k < IOVA_MAX_ORDER; k++) {
+			CHECK_MSG(st.free_blocks[k] == ((pages >> k) & 1), "%s: free_blocks[%u] = %" PRIu64, name, k,
+				  st.free_blocks[k]);
+			nblocks += st.free_blocks[k];
+		}
+		CHECK_EQ(nblocks, (uint64_t)__builtin_popcountll(pages));
+	}
 	for (unsigned k = 0; k <= max; k++) {
 		const uint64_t want = blocks_that_fit(first, pages, k);
 		alist held = {0};

@@ -47,7 +47,7 @@
 #else
 #define ROUNDS 6000
 #define TRAFFIC_OPS 400000
-#define PREFIX_RACE_ITERATIONS 1000000
+#define PREFIX_RACE_ITERATIONS 3000000
 #endif
 
 #define DOMAIN_FIRST (UINT64_C(1) << 20) /* granule 2^20: 4 GiB */

@@ -11,8 +11,9 @@
  * requested-byte accounting, status names and messages, strategy
  * enumeration.
  *
- * The "stale handle" section holds minimal reproducers of three defects found
- * by test_differential (see the comments there).
+ * The stale-handle and largest-domain tests are regression tests for four
+ * defects test_differential and this test found in the first cut of the
+ * buddy (fixed in d8547ff "refuse stale handles that name a prefix...").
  */
 #include "testutil.h"
 
@@ -478,7 +479,7 @@ static void test_stale_reused_smaller(void)
 }
 
 /*
- * Defect 1 (free.c, bad_free()): a stale handle whose block is entirely free
+ * Defect 1 (fixed in d8547ff; was free.c, bad_free()): a stale handle whose block is entirely free
  * is reported as IOVA_ERR_UNKNOWN_HANDLE when the block's first field has
  * since been split (a smaller block was allocated and freed inside it, so the
  * field reads SPLIT_FULL rather than FREE). iova.h asks for DOUBLE_FREE.
@@ -503,7 +504,7 @@ static void test_stale_block_entirely_free(void)
 }
 
 /*
- * Defect 2 (free.c, free_l0() / bad_free()): a stale handle whose first
+ * Defect 2 (fixed in d8547ff; was free.c, free_l0() / bad_free()): a stale handle whose first
  * granule now lies inside a larger live block (allocated at a higher level,
  * so the level-0 word below it reads NOTHERE) is reported as
  * IOVA_ERR_DOUBLE_FREE. iova.h asks for UNKNOWN_HANDLE: the block was reused.
@@ -527,7 +528,7 @@ static void test_stale_inside_larger_block(void)
 }
 
 /*
- * Defect 3 (free.c, piece_live()): a stale handle whose block is a prefix of
+ * Defect 3 (fixed in d8547ff; was free.c, piece_live()): a stale handle whose block is a prefix of
  * a larger live allocation at the same address is accepted and frees that
  * prefix. Here a 32-page handle (one level-1 field) meets a live 40-page
  * allocation (that field ALLOC_START plus a SPLIT field holding 8 more pages
@@ -570,7 +571,7 @@ static void test_stale_prefix_of_live_block(void)
 }
 
 /*
- * Defect 4 (handle.h with domain.c's MAX_DOMAIN_BYTES_LOG2): a domain of
+ * Defect 4 (fixed in d8547ff; was handle.h with domain.c's MAX_DOMAIN_BYTES_LOG2): a domain of
  * exactly 2^38 granules of 4 KiB (2^50 bytes) is accepted, and a request for
  * all of it succeeds, but the handle keeps the requested byte count in 50
  * bits: 2^50 spills into the cache-type bits, handle_open() reads a size of 0

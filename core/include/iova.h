@@ -135,7 +135,7 @@ typedef struct iova_domain iova_domain;
  *
  * @base:     first address; a multiple of @granule.
  * @size:     bytes; a non-zero multiple of @granule, at most 2^38 granules
- *            (1 PiB with 4 KiB granules); base + size must not overflow.
+ *            and at most 2^50 bytes (1 PiB); base + size must not overflow.
  * @granule:  0 for 4 KiB, else a power of two from 4 KiB to 64 KiB.
  * @strategy: name of the allocation strategy; NULL for "buddy-lf". A name
  *            ending in "+cache" puts per-CPU magazine caches in front of

@@ -143,6 +143,14 @@ void iommu_handout(struct iommu *m, uint64_t g, uint64_t n, unsigned slot)
 	count_oracle(cpu_of(m, slot), slot, &r);
 }
 
+/* Table pages back to the pool, counted (not in passthrough). */
+static void free_pages(struct iommu *m, struct iommu_cpu *c, unsigned slot, struct pt_page *list)
+{
+	const uint64_t n = pt_pages_put(&m->pt, list);
+	if (m->cfg.policy != IOVA_INVAL_NONE)
+		cpu_add(c, C_PAGES_FREED, n, slot);
+}
+
 /* Page-table work: counted and charged (passthrough keeps its table as
  * bookkeeping only, free of cost and of counts). */
 static void account_pt(struct iommu *m, struct iommu_cpu *c, unsigned slot, const struct pt_stats *ps)
@@ -175,7 +183,7 @@ void iommu_release_entry(struct iommu *m, struct iommu_cpu *c, unsigned slot, co
 		hist_add(&c->window, window_end > e->unmapped_at ? window_end - e->unmapped_at : 0,
 			 iova_slot_is_shared(slot));
 	if (e->pages)
-		cpu_add(c, C_PAGES_FREED, pt_pages_put(&m->pt, e->pages), slot);
+		free_pages(m, c, slot, e->pages);
 	if (e->flags & FQ_RELEASE) {
 		struct pt_walk w;
 		pt_walk(&m->pt, e->first, &w);
@@ -223,7 +231,7 @@ static void undo_map(struct iommu *m, struct iommu_cpu *c, unsigned slot, uint64
 	account_pt(m, c, slot, &ps);
 	if (m->cfg.policy != IOVA_INVAL_NONE)
 		hw_inv_pages(m, c, slot, g, n);
-	cpu_add(c, C_PAGES_FREED, pt_pages_put(&m->pt, detached), slot);
+	free_pages(m, c, slot, detached);
 }
 
 static iova_status map_range(struct iommu *m, struct iommu_cpu *c, unsigned slot, uint64_t g, uint64_t n)
@@ -294,7 +302,7 @@ static iova_status unmap_range(struct iommu *m, struct iommu_cpu *c, unsigned sl
 			const uint64_t done = hw_inv_pages(m, c, slot, g, n);
 			hist_add(&c->window, done - unmapped_at, iova_slot_is_shared(slot));
 		}
-		cpu_add(c, C_PAGES_FREED, pt_pages_put(&m->pt, detached), slot);
+		free_pages(m, c, slot, detached);
 		return release ? release_to_strategy(m, c, slot, g, n) : IOVA_OK;
 	}
 	const uint64_t token = atomic_load(&m->fq_start); /* after the unmap finished */

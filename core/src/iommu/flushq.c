@@ -117,15 +117,19 @@ static bool ring_push(struct fq_ring *r, const struct fq_entry *e, uint64_t toke
 	return true;
 }
 
-/* When flush number @n completed, if the log still knows; else @fallback. */
+/*
+ * When flush number @n completed, if the log still knows; else @fallback.
+ * A log slot is a tiny seqlock (n, at): the writer clears n, writes at, sets
+ * n; a reader trusts `at` only if it saw the same n before and after it.
+ * All sequentially consistent (rare path; and no fences, which TSan lacks).
+ */
 static uint64_t flush_done_at(struct iommu *m, uint64_t n, uint64_t fallback)
 {
 	typeof(m->flush_log[0]) *l = &m->flush_log[n % FLUSH_LOG];
-	if (atomic_load_explicit(&l->n, memory_order_acquire) != n)
+	if (atomic_load(&l->n) != n)
 		return fallback;
-	uint64_t at = atomic_load_explicit(&l->at, memory_order_relaxed);
-	atomic_thread_fence(memory_order_acquire);
-	return atomic_load_explicit(&l->n, memory_order_relaxed) == n ? at : fallback;
+	const uint64_t at = atomic_load(&l->at);
+	return atomic_load(&l->n) == n ? at : fallback;
 }
 
 /* Release every entry at the head of @r whose flush has finished. */
@@ -157,10 +161,9 @@ void fq_flush(struct iommu *m, struct iommu_cpu *c, unsigned slot, enum iommu_ct
 	const uint64_t n = atomic_fetch_add(&m->fq_start, 1) + 1;
 	const uint64_t done = hw_inv_domain(m, c, slot);
 	typeof(m->flush_log[0]) *l = &m->flush_log[n % FLUSH_LOG];
-	atomic_store_explicit(&l->n, 0, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
-	atomic_store_explicit(&l->at, done, memory_order_relaxed);
-	atomic_store_explicit(&l->n, n, memory_order_release);
+	atomic_store(&l->n, 0);
+	atomic_store(&l->at, done);
+	atomic_store(&l->n, n);
 	atomic_fetch_add_explicit(&m->fq_finish, 1, memory_order_release);
 	cpu_add(c, C_FLUSHES, 1, slot);
 	cpu_add(c, cause, 1, slot);

@@ -67,7 +67,7 @@ static void test_walks(void)
 	/* Unmap: 16 entries cleared, no table page (none is covered). */
 	struct pt_page *det = NULL;
 	memset(&st, 0, sizeof st);
-	pt_unmap(&pt, 100, 16, 0, &det, &st);
+	pt_unmap(&pt, 100, 16, 0, 0, &det, &st);
 	CHECK_EQ(st.cleared, 16);
 	CHECK(det == NULL);
 	check_unmapped(&pt, 100, 16);
@@ -121,7 +121,7 @@ static void test_large_leaves(void)
 	/* Unmapping a large leaf clears one entry. */
 	struct pt_page *det = NULL;
 	memset(&st, 0, sizeof st);
-	pt_unmap(&pt, 512 * 3, 512, 0, &det, &st);
+	pt_unmap(&pt, 512 * 3, 512, 0, 0, &det, &st);
 	CHECK_EQ(st.cleared, 1);
 	CHECK(det == NULL);
 	check_unmapped(&pt, 512 * 3, 512);
@@ -145,7 +145,7 @@ static void test_fallback_under_table(void)
 	struct pt_page *det = NULL;
 	/* A single page leaves a level-1 table under the 2 MiB span ... */
 	CHECK_EQ(pt_map(&pt, 1024 + 9, 1, 5, 0, &done, &st), PT_OK);
-	pt_unmap(&pt, 1024 + 9, 1, 0, &det, &st);
+	pt_unmap(&pt, 1024 + 9, 1, 0, 0, &det, &st);
 	CHECK(det == NULL); /* not covered: the table stays, as in Linux */
 	/* ... so a 2 MiB mapping there uses that table, with level-1 leaves. */
 	memset(&st, 0, sizeof st);
@@ -168,7 +168,7 @@ static void test_table_pages(void)
 	/* Unmapping the whole 2 MiB span detaches its level-1 table. */
 	struct pt_page *det = NULL;
 	memset(&st, 0, sizeof st);
-	pt_unmap(&pt, 2048, 512, pte_tomb(5), &det, &st);
+	pt_unmap(&pt, 2048, 512, pte_tomb(5), pte_tomb(5), &det, &st);
 	CHECK_EQ(st.pages_detached, 1);
 	CHECK_EQ(st.cleared, 1); /* one level-2 entry; the leaves go with their page */
 	CHECK(det != NULL && det->next == NULL);
@@ -192,7 +192,7 @@ static void test_table_pages(void)
 	CHECK_EQ(st.pages_alloc, 513);
 	det = NULL;
 	memset(&st, 0, sizeof st);
-	pt_unmap(&pt, 3 * G, G, 0, &det, &st);
+	pt_unmap(&pt, 3 * G, G, 0, 0, &det, &st);
 	CHECK_EQ(st.pages_detached, 513);
 	CHECK_EQ(pt_pages_put(&pt, det), 513);
 	check_unmapped(&pt, 3 * G, G);
@@ -207,11 +207,16 @@ static void test_tombstones(void)
 	uint64_t done;
 	struct pt_page *det = NULL;
 	CHECK_EQ(pt_map(&pt, 40, 8, 400, 0, &done, &st), PT_OK);
-	const uint64_t pending = pte_tomb(PTE_TOKEN_PENDING);
-	pt_unmap(&pt, 40, 8, pending, &det, &st);
-	CHECK_EQ(pt_map(&pt, 40, 8, 400, 1000000, &done, &st), PT_DIRTY); /* pending: not clean for any real counter */
-	pt_retomb(&pt, 40, 8, pending, pte_tomb(7), pte_tomb(7) | PTE_FREED);
+	pt_unmap(&pt, 40, 8, pte_tomb(3), pte_tomb(3) | PTE_FREED, &det, &st);
 	struct pt_walk w;
+	pt_walk(&pt, 40, &w);
+	CHECK_EQ(w.entry, pte_tomb(3) | PTE_FREED);
+	CHECK_EQ(pt_map(&pt, 41, 7, 400, 3, &done, &st), PT_DIRTY);
+	/* A retomb replaces only what it expects: 42 changed meanwhile. */
+	atomic_store(w.slot + 2, pte_tomb(5));
+	pt_retomb(&pt, 40, 8, pte_tomb(3), pte_tomb(3) | PTE_FREED, pte_tomb(7), pte_tomb(7) | PTE_FREED);
+	pt_walk(&pt, 42, &w);
+	CHECK_EQ(w.entry, pte_tomb(5));
 	pt_walk(&pt, 40, &w);
 	CHECK_EQ(w.entry, pte_tomb(7) | PTE_FREED);
 	pt_walk(&pt, 41, &w);
@@ -300,7 +305,7 @@ static void test_differential(void)
 			r[i].mapped = true;
 		} else {
 			struct pt_page *det = NULL;
-			pt_unmap(&pt, r[i].g, r[i].n, 0, &det, &st);
+			pt_unmap(&pt, r[i].g, r[i].n, 0, 0, &det, &st);
 			pt_pages_put(&pt, det);
 			for (uint64_t k = 0; k < r[i].n; k++)
 				ref[r[i].g + k] = 0;

@@ -46,6 +46,9 @@ void clk_charge(struct iommu *m, struct iommu_cpu *c, unsigned slot, uint64_t cy
 {
 	if (!cycles)
 		return;
+	if (IOVA_UNLIKELY(!atomic_load_explicit(&c->active, memory_order_relaxed)) &&
+	    !atomic_exchange_explicit(&c->active, true, memory_order_relaxed))
+		atomic_fetch_add_explicit(&m->active_cpus, 1, memory_order_relaxed);
 	cpu_add(c, kind, cycles, slot);
 	cpu_add(c, C_USED, cycles, slot);
 	if (m->cfg.clock == IOVA_CLOCK_MODELLED) {
@@ -77,4 +80,27 @@ void clk_wait_until(struct iommu *m, struct iommu_cpu *c, unsigned slot, uint64_
 	uint64_t now = atomic_load_explicit(&c->clock, memory_order_relaxed);
 	if (t > now)
 		clk_charge(m, c, slot, t - now, kind);
+}
+
+/*
+ * clk_server() - a shared resource that serves one request at a time, in
+ * modelled time: a request arriving at @arrival (the caller's clock) starts
+ * when the resource is free and holds it for @service. Returns the start.
+ *
+ * CPUs' virtual clocks are not synchronised: a CPU that ran ahead in real
+ * time leaves busy_until far in the future of a CPU that lagged. Waiting
+ * for that gap would be an artefact of the simulation, not queueing, so the
+ * wait is bounded by what can physically be ahead: at most one request per
+ * other CPU (each CPU waits for its own), of at most @max_service each.
+ */
+uint64_t clk_server(struct iommu *m, _Atomic uint64_t *busy_until, uint64_t arrival, uint64_t service,
+		    uint64_t max_service)
+{
+	const unsigned cpus = atomic_load_explicit(&m->active_cpus, memory_order_relaxed);
+	const uint64_t bound = (cpus > 1 ? cpus - 1 : 0) * max_service;
+	uint64_t busy = atomic_load(busy_until), start;
+	do {
+		start = arrival + iova_min(busy > arrival ? busy - arrival : 0, bound);
+	} while (!atomic_compare_exchange_weak(busy_until, &busy, iova_max(busy, start + service)));
+	return start;
 }

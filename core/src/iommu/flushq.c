@@ -118,18 +118,30 @@ static bool ring_push(struct fq_ring *r, const struct fq_entry *e, uint64_t toke
 }
 
 /*
- * When flush number @n completed, if the log still knows; else @fallback.
- * A log slot is a tiny seqlock (n, at): the writer clears n, writes at, sets
- * n; a reader trusts `at` only if it saw the same n before and after it.
- * All sequentially consistent (rare path; and no fences, which TSan lacks).
+ * When the vulnerability window of @e (token @token) closed: when flush
+ * number token + 1, the first to start after its unmap, completed.
+ *
+ * The flush log is a ring of tiny seqlocks (n, at, slot): the writer clears
+ * n, writes the rest, sets n; a reader trusts what it read only if it saw
+ * the same n before and after. All sequentially consistent (a rare path,
+ * and TSan has no fences).
+ *
+ * Spin mode has one clock for all CPUs: the flush's completion is the end.
+ * Modelled clocks are per CPU and not synchronised, so the window is
+ * measured on the owner's clock: exact when the owner flushed; otherwise
+ * the owner's clock now (the flush completed before this release, in real
+ * time, so this is an upper bound by at most the owner's progress since).
  */
-static uint64_t flush_done_at(struct iommu *m, uint64_t n, uint64_t fallback)
+static uint64_t window_end(struct iommu *m, struct iommu_cpu *c, const struct fq_entry *e, uint64_t token)
 {
-	typeof(m->flush_log[0]) *l = &m->flush_log[n % FLUSH_LOG];
-	if (atomic_load(&l->n) != n)
-		return fallback;
-	const uint64_t at = atomic_load(&l->at);
-	return atomic_load(&l->n) == n ? at : fallback;
+	typeof(m->flush_log[0]) *l = &m->flush_log[(token + 1) % FLUSH_LOG];
+	const uint64_t n = atomic_load(&l->n), at = atomic_load(&l->at), slot = atomic_load(&l->slot);
+	const bool known = n == token + 1 && atomic_load(&l->n) == n;
+	if (m->cfg.clock == IOVA_CLOCK_SPIN)
+		return known ? at : clk_now(m, c);
+	if (known && slot == e->owner)
+		return at;
+	return atomic_load_explicit(&cpu_of(m, e->owner)->clock, memory_order_relaxed);
 }
 
 /* Release every entry at the head of @r whose flush has finished. */
@@ -150,9 +162,7 @@ static void ring_release(struct iommu *m, struct iommu_cpu *c, unsigned slot, st
 		/* Claimed: the producer cannot refill the cell until seq moves on. */
 		struct fq_entry e = cell->e;
 		atomic_store_explicit(&cell->seq, pos + r->mask + 1, memory_order_release);
-		/* The window closes when the first flush to start after the unmap,
-		 * number token + 1, completed. */
-		iommu_release_entry(m, c, slot, &e, flush_done_at(m, token + 1, clk_now(m, c)));
+		iommu_release_entry(m, c, slot, &e, window_end(m, c, &e, token));
 	}
 }
 
@@ -163,6 +173,7 @@ void fq_flush(struct iommu *m, struct iommu_cpu *c, unsigned slot, enum iommu_ct
 	typeof(m->flush_log[0]) *l = &m->flush_log[n % FLUSH_LOG];
 	atomic_store(&l->n, 0);
 	atomic_store(&l->at, done);
+	atomic_store(&l->slot, slot);
 	atomic_store(&l->n, n);
 	atomic_fetch_add_explicit(&m->fq_finish, 1, memory_order_release);
 	cpu_add(c, C_FLUSHES, 1, slot);
@@ -186,14 +197,21 @@ static void global_lock(struct iommu *m, struct iommu_cpu *c, unsigned slot)
 		cpu_add(c, C_CYC_LOCK, clk_real_now(m) - t0, slot);
 	} else {
 		spin_lock(&m->global_lock);
-		clk_wait_until(m, c, slot, m->global_free_at, C_CYC_LOCK);
+		/* The lock as a server in virtual time: one holder at a time, each
+		 * holding it at most for a queue operation and a flush. */
+		const uint64_t longest = m->cost.queue_op + m->cost.inv_submit + m->cost.inv_wait;
+		const uint64_t now = clk_now(m, c);
+		const uint64_t start = clk_server(m, &m->global_free_at, now, 0, longest);
+		clk_wait_until(m, c, slot, start, C_CYC_LOCK);
 	}
 }
 
 static void global_unlock(struct iommu *m, struct iommu_cpu *c)
 {
-	if (m->cfg.clock == IOVA_CLOCK_MODELLED)
-		m->global_free_at = clk_now(m, c);
+	if (m->cfg.clock == IOVA_CLOCK_MODELLED) {
+		uint64_t free_at = atomic_load(&m->global_free_at);
+		atomic_store(&m->global_free_at, iova_max(free_at, clk_now(m, c)));
+	}
 	spin_unlock(&m->global_lock);
 }
 
@@ -209,7 +227,7 @@ static void push_or_flush(struct iommu *m, struct iommu_cpu *c, unsigned slot, s
 			/* A consumer is still copying the tail cell out. The flush
 			 * above started after @e's unmap finished: it covers @e. */
 			cpu_add(c, C_QUEUED, 1, slot);
-			iommu_release_entry(m, c, slot, e, clk_now(m, c));
+			iommu_release_entry(m, c, slot, e, window_end(m, c, e, token));
 			return;
 		}
 	}
@@ -230,7 +248,7 @@ void fq_queue(struct iommu *m, struct iommu_cpu *c, unsigned slot, const struct 
 			/* No memory for a ring: fall back to a flush of our own. */
 			fq_flush(m, c, slot, C_FLUSH_FULL);
 			cpu_add(c, C_QUEUED, 1, slot);
-			iommu_release_entry(m, c, slot, e, clk_now(m, c));
+			iommu_release_entry(m, c, slot, e, window_end(m, c, e, token));
 			return;
 		}
 		if (IOVA_UNLIKELY(iova_slot_is_shared(slot))) {

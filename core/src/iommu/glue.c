@@ -99,7 +99,8 @@ iova_status iommu_create(iova_domain *d, const iova_iommu_config *config)
 	m->shift = d->space.granule_shift;
 	const iova_inval_policy p = m->cfg.policy;
 	m->deferred = p == IOVA_INVAL_PERCPU_QUEUE || p == IOVA_INVAL_GLOBAL_QUEUE || p == IOVA_INVAL_UNSAFE_EARLY_RELEASE;
-	m->oracle_on = !(m->cfg.flags & IOVA_IOMMU_NO_ORACLE);
+	/* Passthrough translates nothing, so there is nothing to check. */
+	m->oracle_on = !(m->cfg.flags & IOVA_IOMMU_NO_ORACLE) && p != IOVA_INVAL_NONE;
 	m->timeout_cycles = m->cfg.fq_timeout_us * m->cfg.cycles_per_us;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -214,7 +215,7 @@ iova_status iommu_free(iova_domain *d, uint64_t g, uint64_t n, unsigned slot)
 		 * behind it, with a token read now, after that unmap. */
 		if (!atomic_compare_exchange_strong(w.slot, &v, v | PTE_FREED))
 			continue;
-		const struct fq_entry e = {.first = g, .granules = n, .flags = FQ_RELEASE};
+		const struct fq_entry e = {.first = g, .granules = n, .flags = FQ_RELEASE, .owner = slot};
 		fq_queue(m, c, slot, &e, atomic_load(&m->fq_start));
 		cpu_add(c, C_DEFERRED, 1, slot);
 		return IOVA_OK;
@@ -227,7 +228,7 @@ static void undo_map(struct iommu *m, struct iommu_cpu *c, unsigned slot, uint64
 {
 	struct pt_page *detached = NULL;
 	struct pt_stats ps = {0};
-	pt_unmap(&m->pt, g, n, 0, &detached, &ps);
+	pt_unmap(&m->pt, g, n, 0, 0, &detached, &ps);
 	account_pt(m, c, slot, &ps);
 	if (m->cfg.policy != IOVA_INVAL_NONE)
 		hw_inv_pages(m, c, slot, g, n);
@@ -284,12 +285,17 @@ static iova_status unmap_range(struct iommu *m, struct iommu_cpu *c, unsigned sl
 	}
 	const iova_inval_policy policy = m->cfg.policy;
 	const bool passthrough = policy == IOVA_INVAL_NONE;
-	/* Deferred: the entries become tombstones at once (so walks fault), with
-	 * a token that can only be read once they all are. */
-	const uint64_t pending = m->deferred ? pte_tomb(PTE_TOKEN_PENDING) : 0;
+	const bool early = release && policy == IOVA_INVAL_UNSAFE_EARLY_RELEASE;
+	const bool queued_release = release && m->deferred && !early;
+	/* Deferred: the entries become tombstones (walks fault on them) whose
+	 * token must be fq_start read once they all are. Written with the value
+	 * read before; rewritten only if a flush started meanwhile (rare). */
+	const uint64_t token0 = m->deferred ? atomic_load(&m->fq_start) : 0;
+	const uint64_t tomb0 = m->deferred ? pte_tomb(token0) : 0;
+	const uint64_t tomb0_first = queued_release ? tomb0 | PTE_FREED : tomb0;
 	struct pt_page *detached = NULL;
 	struct pt_stats ps = {0};
-	pt_unmap(&m->pt, g, n, pending, &detached, &ps);
+	pt_unmap(&m->pt, g, n, tomb0, tomb0_first, &detached, &ps);
 	account_pt(m, c, slot, &ps);
 	if (m->oracle_on && !passthrough)
 		oracle_unmap(&m->oracle, g, n, iotlb_seq(&m->tlb));
@@ -306,12 +312,12 @@ static iova_status unmap_range(struct iommu *m, struct iommu_cpu *c, unsigned sl
 		return release ? release_to_strategy(m, c, slot, g, n) : IOVA_OK;
 	}
 	const uint64_t token = atomic_load(&m->fq_start); /* after the unmap finished */
-	const bool early = release && policy == IOVA_INVAL_UNSAFE_EARLY_RELEASE;
-	const bool queued_release = release && !early;
-	const uint64_t tomb = pte_tomb(token);
-	pt_retomb(&m->pt, g, n, pending, tomb, queued_release ? tomb | PTE_FREED : tomb);
+	if (IOVA_UNLIKELY(token != token0)) {
+		const uint64_t tomb = pte_tomb(token);
+		pt_retomb(&m->pt, g, n, tomb0, tomb0_first, tomb, queued_release ? tomb | PTE_FREED : tomb);
+	}
 	const struct fq_entry e = {.first = g, .granules = n, .unmapped_at = unmapped_at, .pages = detached,
-				   .flags = FQ_WINDOW | (queued_release ? FQ_RELEASE : 0)};
+				   .flags = FQ_WINDOW | (queued_release ? FQ_RELEASE : 0), .owner = slot};
 	if (early)
 		release_to_strategy(m, c, slot, g, n); /* the deliberate bug */
 	fq_queue(m, c, slot, &e, token);
@@ -455,5 +461,6 @@ void iova_iommu_charge(iova_domain *d, uint64_t cycles)
 	const unsigned slot = iova_thread_slot();
 	struct iommu_cpu *c = cpu_of(m, slot);
 	clk_charge(m, c, slot, cycles, C_CYC_CHARGED);
-	fq_tick(m, c, slot);
+	if (atomic_load_explicit(&m->timer_deadline, memory_order_relaxed))
+		fq_tick_slow(m, c, slot); /* time passed: always look */
 }

@@ -6,9 +6,10 @@
  * The hardware processes invalidations one at a time, from every CPU, so a
  * CPU may wait for others' invalidations before its own starts (the
  * scalability limit of strict mode). Modelled: the hardware is a server in
- * virtual time (hw_busy_until); a CPU submits at its clock + inv_submit, the
- * invalidation starts when the server is free and completes inv_wait later,
- * and the CPU's clock jumps to the completion. Spin: the invalidation's cost
+ * virtual time (clk_server(), hw_busy_until); a CPU submits at its clock +
+ * inv_submit, the invalidation starts when the server is free (waiting at
+ * most one invalidation per other CPU) and completes inv_wait later, and the
+ * CPU's clock jumps to the completion. Spin: the invalidation's cost
  * is spent while holding hw_lock, so waiting for the hardware is waiting for
  * the lock.
  *
@@ -25,12 +26,7 @@ static uint64_t hw_run(struct iommu *m, struct iommu_cpu *c, unsigned slot, enum
 	if (m->cfg.clock == IOVA_CLOCK_MODELLED) {
 		clk_charge(m, c, slot, m->cost.inv_submit, C_CYC_INV);
 		q = scope == SCOPE_PAGES ? iotlb_inv_pages(&m->tlb, m->did, g, n) : iotlb_inv_domain(&m->tlb, m->did);
-		const uint64_t submitted = clk_now(m, c);
-		uint64_t busy = atomic_load(&m->hw_busy_until), start, done;
-		do {
-			start = iova_max(submitted, busy);
-			done = start + m->cost.inv_wait;
-		} while (!atomic_compare_exchange_weak(&m->hw_busy_until, &busy, done));
+		const uint64_t start = clk_server(m, &m->hw_busy_until, clk_now(m, c), m->cost.inv_wait, m->cost.inv_wait);
 		clk_wait_until(m, c, slot, start, C_CYC_INV_QUEUEING);
 		clk_charge(m, c, slot, m->cost.inv_wait, C_CYC_INV);
 	} else {

@@ -37,6 +37,8 @@ struct iommu_cpu {
 	_Atomic uint64_t clock; /* modelled: virtual cycles; spin: cycles spent */
 	_Atomic uint64_t debt;  /* spin mode: small costs not yet spent */
 	_Atomic uint64_t frame_next, frame_end;
+	_Atomic unsigned ticks; /* spin mode: timer checks skipped */
+	_Atomic bool active;    /* counted in iommu.active_cpus */
 	_Atomic uint64_t ctr[C_COUNT];
 	struct histogram window;
 } __attribute__((aligned(IOVA_CACHE_LINE)));
@@ -51,9 +53,10 @@ struct iommu_costs {
 #define FQ_RELEASE 2u /* its IOVA goes back to the strategy when released */
 struct fq_entry {
 	uint64_t first, granules;
-	uint64_t unmapped_at;  /* clock when the unmap finished */
+	uint64_t unmapped_at;  /* clock of @owner when the unmap finished */
 	struct pt_page *pages; /* table pages the unmap detached */
 	unsigned flags;
+	unsigned owner;        /* slot of the CPU that unmapped */
 };
 
 struct fq_ring;
@@ -77,18 +80,19 @@ struct iommu {
 	 * spin: a lock held while the invalidation's cost is spent. */
 	_Atomic uint64_t hw_busy_until __attribute__((aligned(IOVA_CACHE_LINE)));
 	iommu_spinlock hw_lock;
+	_Atomic unsigned active_cpus; /* CPUs that were charged a cost: bounds modelled queueing */
 
 	/* Flush queues: Linux's two counters, each on its own line. */
 	_Atomic uint64_t fq_start __attribute__((aligned(IOVA_CACHE_LINE)));
 	_Atomic uint64_t fq_finish __attribute__((aligned(IOVA_CACHE_LINE)));
 	_Atomic uint64_t timer_deadline __attribute__((aligned(IOVA_CACHE_LINE))); /* 0: not armed */
 	struct {
-		_Atomic uint64_t n, at; /* flush number n completed at time `at` */
+		_Atomic uint64_t n, at, slot; /* flush number n completed at `at` on CPU `slot`'s clock */
 	} flush_log[FLUSH_LOG];
 	_Atomic(struct fq_ring *) *rings; /* per slot (per-CPU queues) */
 	struct fq_ring *global;           /* the single queue */
 	iommu_spinlock global_lock __attribute__((aligned(IOVA_CACHE_LINE)));
-	uint64_t global_free_at; /* modelled: when the lock is next free, under global_lock */
+	_Atomic uint64_t global_free_at; /* modelled: when the lock is next free (written under global_lock) */
 
 	_Atomic uint64_t frame_chunk __attribute__((aligned(IOVA_CACHE_LINE)));
 };
@@ -111,6 +115,8 @@ uint64_t clk_now(const struct iommu *m, struct iommu_cpu *c);
 void clk_charge(struct iommu *m, struct iommu_cpu *c, unsigned slot, uint64_t cycles, enum iommu_ctr kind);
 void clk_wait_until(struct iommu *m, struct iommu_cpu *c, unsigned slot, uint64_t t, enum iommu_ctr kind);
 uint64_t clk_real_now(const struct iommu *m);
+uint64_t clk_server(struct iommu *m, _Atomic uint64_t *busy_until, uint64_t arrival, uint64_t service,
+		    uint64_t max_service);
 
 /* Invalidation hardware (invalidate.c): cost, IOTLB scope, oracle. Return
  * the invalidation's completion time on the caller's clock. */
@@ -124,10 +130,20 @@ void fq_queue(struct iommu *m, struct iommu_cpu *c, unsigned slot, const struct 
 void fq_flush(struct iommu *m, struct iommu_cpu *c, unsigned slot, enum iommu_ctr cause);
 void fq_drain_all(struct iommu *m, struct iommu_cpu *c, unsigned slot);
 void fq_tick_slow(struct iommu *m, struct iommu_cpu *c, unsigned slot);
+/* Fire the flush timer if it is due. Called by every operation; in spin
+ * mode only every 8th call per CPU reads the real clock, which costs about
+ * as much as an operation's bookkeeping (a timer is a few ops late at most). */
 static inline void fq_tick(struct iommu *m, struct iommu_cpu *c, unsigned slot)
 {
-	if (atomic_load_explicit(&m->timer_deadline, memory_order_relaxed))
-		fq_tick_slow(m, c, slot);
+	if (!atomic_load_explicit(&m->timer_deadline, memory_order_relaxed))
+		return;
+	if (m->cfg.clock == IOVA_CLOCK_SPIN) {
+		const unsigned t = atomic_load_explicit(&c->ticks, memory_order_relaxed) + 1;
+		atomic_store_explicit(&c->ticks, t, memory_order_relaxed);
+		if (t & 7)
+			return;
+	}
+	fq_tick_slow(m, c, slot);
 }
 /* Tombstones with a token below this are clean (the two-counter rule). */
 static inline uint64_t fq_clean_below(struct iommu *m)

@@ -69,6 +69,35 @@ static _Atomic uint64_t *record(const struct oracle *o, uint64_t g, bool create)
 	return leaf ? &leaf[i & ((1u << LEAF_LOG2) - 1)] : NULL;
 }
 
+/*
+ * Iterate over the records of [g, g+n), fetching each leaf array once:
+ *	for (struct run r = run_start(o, g, n, create); run_next(o, &r);)
+ *		... r.rec[0 .. r.len) are the records of granules r.g .. r.g+r.len ...
+ * Granules outside the domain, or whose leaf could not be allocated, are
+ * skipped.
+ */
+struct run {
+	uint64_t g, end, len;
+	_Atomic uint64_t *rec;
+	bool create;
+};
+
+static inline struct run run_start(uint64_t g, uint64_t n, bool create)
+{
+	return (struct run){.g = g, .end = g + n, .len = 0, .create = create};
+}
+
+static bool run_next(const struct oracle *o, struct run *r)
+{
+	for (r->g += r->len; r->g < r->end; r->g += r->len) {
+		const uint64_t i = r->g - o->first;
+		r->len = iova_min(r->end - r->g, (UINT64_C(1) << LEAF_LOG2) - (i & ((1u << LEAF_LOG2) - 1)));
+		if ((r->rec = record(o, r->g, r->create)))
+			return true;
+	}
+	return false;
+}
+
 /* May a translation recorded by this (unmapped) record still be cached? */
 static bool dirty(const struct oracle *o, uint64_t r)
 {
@@ -83,63 +112,57 @@ static void note_violation(struct oracle *o, uint64_t g, unsigned shift)
 
 void oracle_handout(struct oracle *o, uint64_t g, uint64_t n, unsigned shift, struct oracle_result *res)
 {
-	for (uint64_t k = 0; k < n; k++) {
-		_Atomic uint64_t *rp = record(o, g + k, true);
-		if (!rp)
-			continue;
-		uint64_t r = atomic_load(rp);
-		res->checks++;
-		if ((r & HELD) || rec_kind(r) == OR_MAPPED)
-			res->overlaps++;
-		else if (dirty(o, r)) {
-			res->violations++;
-			note_violation(o, g + k, shift);
+	for (struct run r = run_start(g, n, true); run_next(o, &r);)
+		for (uint64_t k = 0; k < r.len; k++) {
+			_Atomic uint64_t *rp = &r.rec[k];
+			uint64_t v = atomic_load(rp);
+			res->checks++;
+			if ((v & HELD) || rec_kind(v) == OR_MAPPED)
+				res->overlaps++;
+			else if (dirty(o, v)) {
+				res->violations++;
+				note_violation(o, r.g + k, shift);
+			}
+			while (!atomic_compare_exchange_weak(rp, &v, v | HELD))
+				;
 		}
-		while (!atomic_compare_exchange_weak(rp, &r, r | HELD))
-			;
-	}
 }
 
 void oracle_map(struct oracle *o, uint64_t g, uint64_t n, uint64_t frame, unsigned shift, struct oracle_result *res)
 {
-	for (uint64_t k = 0; k < n; k++) {
-		_Atomic uint64_t *rp = record(o, g + k, true);
-		if (!rp)
-			continue;
-		uint64_t r = atomic_load(rp);
-		res->checks++;
-		if (dirty(o, r)) {
-			res->violations++;
-			note_violation(o, g + k, shift);
+	for (struct run r = run_start(g, n, true); run_next(o, &r);)
+		for (uint64_t k = 0; k < r.len; k++) {
+			_Atomic uint64_t *rp = &r.rec[k];
+			uint64_t v = atomic_load(rp);
+			res->checks++;
+			if (dirty(o, v)) {
+				res->violations++;
+				note_violation(o, r.g + k, shift);
+			}
+			while (!atomic_compare_exchange_weak(rp, &v, rec_make(v & HELD, OR_MAPPED, frame + (r.g - g) + k)))
+				;
 		}
-		while (!atomic_compare_exchange_weak(rp, &r, rec_make(r & HELD, OR_MAPPED, frame + k)))
-			;
-	}
 }
 
 void oracle_unmap(struct oracle *o, uint64_t g, uint64_t n, uint64_t seq)
 {
-	for (uint64_t k = 0; k < n; k++) {
-		_Atomic uint64_t *rp = record(o, g + k, true);
-		if (!rp)
-			continue;
-		uint64_t r = atomic_load(rp);
-		while (!atomic_compare_exchange_weak(rp, &r, rec_make(r & HELD, OR_UNMAPPED, seq)))
-			;
-	}
+	for (struct run r = run_start(g, n, true); run_next(o, &r);)
+		for (uint64_t k = 0; k < r.len; k++) {
+			uint64_t v = atomic_load(&r.rec[k]);
+			while (!atomic_compare_exchange_weak(&r.rec[k], &v, rec_make(v & HELD, OR_UNMAPPED, seq)))
+				;
+		}
 }
 
 void oracle_inv_pages(struct oracle *o, uint64_t g, uint64_t n, uint64_t q)
 {
-	for (uint64_t k = 0; k < n; k++) {
-		_Atomic uint64_t *rp = record(o, g + k, false);
-		if (!rp)
-			continue;
-		uint64_t r = atomic_load(rp);
-		while (rec_kind(r) == OR_UNMAPPED && rec_payload(r) < q &&
-		       !atomic_compare_exchange_weak(rp, &r, rec_make(r & HELD, OR_NONE, 0)))
-			;
-	}
+	for (struct run r = run_start(g, n, false); run_next(o, &r);)
+		for (uint64_t k = 0; k < r.len; k++) {
+			uint64_t v = atomic_load(&r.rec[k]);
+			while (rec_kind(v) == OR_UNMAPPED && rec_payload(v) < q &&
+			       !atomic_compare_exchange_weak(&r.rec[k], &v, rec_make(v & HELD, OR_NONE, 0)))
+				;
+		}
 }
 
 void oracle_inv_all(struct oracle *o, uint64_t q)
@@ -151,11 +174,9 @@ void oracle_inv_all(struct oracle *o, uint64_t q)
 
 void oracle_release(struct oracle *o, uint64_t g, uint64_t n)
 {
-	for (uint64_t k = 0; k < n; k++) {
-		_Atomic uint64_t *rp = record(o, g + k, false);
-		if (rp)
-			atomic_fetch_and(rp, ~HELD);
-	}
+	for (struct run r = run_start(g, n, false); run_next(o, &r);)
+		for (uint64_t k = 0; k < r.len; k++)
+			atomic_fetch_and(&r.rec[k], ~HELD);
 }
 
 bool oracle_stale(const struct oracle *o, uint64_t g, uint64_t frame)

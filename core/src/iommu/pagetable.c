@@ -175,7 +175,9 @@ enum visit_mode { VISIT_UNMAP, VISIT_RETOMB };
 struct visit {
 	enum visit_mode mode;
 	uint64_t g0;
-	uint64_t value, from, first_value; /* UNMAP: value; RETOMB: from -> value (first_value at g0) */
+	/* Written values (first_* in the entry holding g0); RETOMB replaces
+	 * only entries holding from / from_first. */
+	uint64_t value, first_value, from, from_first;
 	struct pt_page **detached;
 	struct pt_stats *st;
 };
@@ -197,14 +199,15 @@ static uint64_t collect_subtree(const struct pt *pt, struct pt_page *p, unsigned
 
 static void visit_owned(const struct pt *pt, _Atomic uint64_t *e, unsigned level, uint64_t elo, struct visit *vc)
 {
+	const bool first = elo <= vc->g0; /* owned entries start at or after g0 */
 	if (vc->mode == VISIT_RETOMB) {
-		uint64_t expect = vc->from;
-		atomic_compare_exchange_strong(e, &expect, elo <= vc->g0 ? vc->first_value : vc->value);
+		uint64_t expect = first ? vc->from_first : vc->from;
+		atomic_compare_exchange_strong(e, &expect, first ? vc->first_value : vc->value);
 		return;
 	}
 	/* Sequentially consistent exchange: device.c's argument that no walk can
 	 * cache this entry after the covering invalidation depends on it. */
-	uint64_t old = atomic_exchange(e, vc->value);
+	uint64_t old = atomic_exchange(e, first ? vc->first_value : vc->value);
 	if (!(old & PTE_PRESENT))
 		return;
 	vc->st->cleared++;
@@ -232,14 +235,18 @@ static void visit_range(const struct pt *pt, struct pt_page *p, unsigned level, 
 	}
 }
 
-void pt_unmap(struct pt *pt, uint64_t g, uint64_t n, uint64_t tomb, struct pt_page **detached, struct pt_stats *st)
+void pt_unmap(struct pt *pt, uint64_t g, uint64_t n, uint64_t tomb, uint64_t tomb_first, struct pt_page **detached,
+	      struct pt_stats *st)
 {
-	struct visit vc = {.mode = VISIT_UNMAP, .g0 = g, .value = tomb, .detached = detached, .st = st};
+	struct visit vc = {.mode = VISIT_UNMAP, .g0 = g, .value = tomb, .first_value = tomb_first,
+			   .detached = detached, .st = st};
 	visit_range(pt, pt->root, pt->levels, g, g + n, &vc);
 }
 
-void pt_retomb(struct pt *pt, uint64_t g, uint64_t n, uint64_t from, uint64_t to, uint64_t to_first)
+void pt_retomb(struct pt *pt, uint64_t g, uint64_t n, uint64_t from, uint64_t from_first, uint64_t to,
+	       uint64_t to_first)
 {
-	struct visit vc = {.mode = VISIT_RETOMB, .g0 = g, .value = to, .from = from, .first_value = to_first};
+	struct visit vc = {.mode = VISIT_RETOMB, .g0 = g, .value = to, .first_value = to_first, .from = from,
+			   .from_first = from_first};
 	visit_range(pt, pt->root, pt->levels, g, g + n, &vc);
 }

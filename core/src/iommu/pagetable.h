@@ -48,7 +48,6 @@
 #define PTE_TOMB UINT64_C(4)
 #define PTE_FREED UINT64_C(8)
 #define PTE_TOKEN_SHIFT 4
-#define PTE_TOKEN_PENDING ((UINT64_C(1) << 60) - 1) /* "not known yet": never clean */
 #define PTE_FRAME_SHIFT 12
 #define PTE_FRAME_BITS 40
 #define PT_MAX_LEVELS 6
@@ -141,17 +140,20 @@ int pt_map(struct pt *pt, uint64_t g, uint64_t n, uint64_t frame, uint64_t clean
 	   struct pt_stats *st);
 
 /**
- * pt_unmap() - replace the entries owned by [g, g+n) with @tomb (P3).
+ * pt_unmap() - replace the entries owned by [g, g+n) with @tomb, and the one
+ * holding granule g with @tomb_first (P3).
  * @detached: table pages of owned subtrees are pushed here (linked by ->next).
  */
-void pt_unmap(struct pt *pt, uint64_t g, uint64_t n, uint64_t tomb, struct pt_page **detached, struct pt_stats *st);
+void pt_unmap(struct pt *pt, uint64_t g, uint64_t n, uint64_t tomb, uint64_t tomb_first, struct pt_page **detached,
+	      struct pt_stats *st);
 
 /**
  * pt_retomb() - in the entries owned by [g, g+n), replace the value @from by
- * @to (by @to_first in the entry that holds granule g). Entries that no
- * longer hold @from are left alone.
+ * @to, and in the one holding granule g @from_first by @to_first. Entries
+ * that no longer hold the expected value are left alone.
  */
-void pt_retomb(struct pt *pt, uint64_t g, uint64_t n, uint64_t from, uint64_t to, uint64_t to_first);
+void pt_retomb(struct pt *pt, uint64_t g, uint64_t n, uint64_t from, uint64_t from_first, uint64_t to,
+	       uint64_t to_first);
 
 /** pt_pages_put() - return detached pages to the pool. Return: how many. */
 uint64_t pt_pages_put(struct pt *pt, struct pt_page *list);

@@ -148,7 +148,9 @@ typedef struct iova_domain iova_domain;
  * @options:  NULL, or strategy options as comma-separated key=value pairs
  *            (e.g. "magazine_size=127,classes=6"); unknown keys are errors.
  * @iommu:    NULL (what a zero-initialised config holds) for a bare IOVA
- *            space; else the simulated IOMMU the domain owns (copied).
+ *            space; else the simulated IOMMU the domain owns (copied). In
+ *            iova_domain_get_config() it points to the domain's copy, with
+ *            defaults filled in, valid while the domain lives.
  */
 typedef struct iova_domain_config {
 	uint64_t base;

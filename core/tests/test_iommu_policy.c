@@ -407,8 +407,50 @@ static void test_table_page_freeing(iova_inval_policy policy)
 	iova_domain_destroy(d);
 }
 
+/* Modelled mode with one thread is reproducible: the same work gives the
+ * same clocks, windows and IOTLB behaviour, to the cycle. */
+static iova_iommu_statistics deterministic_run(iova_inval_policy policy)
+{
+	iova_iommu_config ic = {.policy = policy, .fq_entries = 32, .iotlb_replacement = IOVA_IOTLB_RANDOM};
+	iova_domain *d = make(&ic);
+	uint64_t rng = 42;
+	iova_allocation fifo[4] = {0};
+	for (int i = 0; i < 3000; i++) {
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		const uint64_t pages = 1 + (rng >> 33) % 16;
+		if (i >= 4)
+			CHECK_STATUS(iova_unmap_free(d, fifo[i % 4].handle), IOVA_OK);
+		fifo[i % 4] = map_pages(d, pages);
+		CHECK_STATUS(fill(d, fifo[i % 4].iova, pages * PAGE, NULL), IOVA_OK);
+		if (i % 7 == 0)
+			(void)fill(d, fifo[(i + 1) % 4].iova + PAGE * 40, PAGE, NULL); /* stray: may fault */
+	}
+	iova_iommu_statistics s = stats(d);
+	iova_domain_destroy(d);
+	return s;
+}
+
+static void test_deterministic(void)
+{
+	for (int p = IOVA_INVAL_STRICT; p <= IOVA_INVAL_GLOBAL_QUEUE; p++) {
+		iova_iommu_statistics a = deterministic_run((iova_inval_policy)p);
+		iova_iommu_statistics b = deterministic_run((iova_inval_policy)p);
+		CHECK(a.clock_max > 0);
+		CHECK_EQ(a.clock_max, b.clock_max);
+		CHECK_EQ(a.window_count, b.window_count);
+		CHECK_EQ(a.window_p50, b.window_p50);
+		CHECK_EQ(a.window_max, b.window_max);
+		CHECK_EQ(a.iotlb_hits, b.iotlb_hits);
+		CHECK_EQ(a.iotlb_evictions, b.iotlb_evictions);
+		CHECK_EQ(a.dma_faults, b.dma_faults);
+		CHECK_EQ(a.flushes, b.flushes);
+		CHECK_EQ(a.device_cycles, b.device_cycles);
+	}
+}
+
 int main(void)
 {
+	test_deterministic();
 	test_strict();
 	test_percpu_full_ring();
 	test_two_counters();

@@ -364,7 +364,8 @@ typedef enum iova_iotlb_replacement {
  * default, IOVA_IOMMU_ZERO means none. Defaults (DESIGN.md says why): one
  * strict invalidation with its wait costs 2,100 cycles (rIOMMU, ASPLOS 2015),
  * split 200 to submit and 1,900 to wait; a page-table entry write 20; a page
- * walk 100 per level read; an IOTLB lookup 0; a flush-queue operation 20.
+ * walk 100 per level read; an IOTLB lookup 0; a flush-queue operation 20;
+ * a cache line moving between CPUs 100.
  */
 typedef struct iova_iommu_costs {
 	uint32_t inv_submit;   /* queue one invalidation descriptor */
@@ -373,6 +374,8 @@ typedef struct iova_iommu_costs {
 	uint32_t walk_level;   /* per page-table level read by a walk on an IOTLB miss */
 	uint32_t iotlb_lookup; /* per translation looked up */
 	uint32_t queue_op;     /* per flush-queue entry added */
+	uint32_t line_transfer; /* taking the global queue's lock last held by another CPU
+				 * (modelled mode; in spin mode the transfer is real) */
 } iova_iommu_costs;
 
 enum iova_iommu_flags {

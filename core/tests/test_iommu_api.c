@@ -56,6 +56,7 @@ static void test_configs(void)
 	CHECK_EQ(c->cycles_per_us, 2000);
 	CHECK_EQ(c->costs.inv_submit + c->costs.inv_wait, 2100);
 	CHECK_EQ(c->costs.iotlb_lookup, IOVA_IOMMU_ZERO);
+	CHECK_EQ(c->costs.line_transfer, 100);
 	iova_domain_destroy(d);
 	CHECK_STATUS(try_create((iova_iommu_config){.policy = IOVA_INVAL_GLOBAL_QUEUE}, UINT64_C(1) << 34, &d), IOVA_OK);
 	c = iova_domain_get_config(d).iommu;

@@ -92,15 +92,22 @@ void clk_wait_until(struct iommu *m, struct iommu_cpu *c, unsigned slot, uint64_
  * for that gap would be an artefact of the simulation, not queueing, so the
  * wait is bounded by what can physically be ahead: at most one request per
  * other CPU (each CPU waits for its own), of at most @max_service each.
+ * The server's capacity is conserved all the same: every request pushes
+ * busy_until on by its service, so the resource never serves more than one
+ * request per @service of the leading CPU's time.
+ * @position: if not NULL, receives where the request sits on the server's
+ * own timeline (>= the returned start).
  */
 uint64_t clk_server(struct iommu *m, _Atomic uint64_t *busy_until, uint64_t arrival, uint64_t service,
-		    uint64_t max_service)
+		    uint64_t max_service, uint64_t *position)
 {
 	const unsigned cpus = atomic_load_explicit(&m->active_cpus, memory_order_relaxed);
 	const uint64_t bound = (cpus > 1 ? cpus - 1 : 0) * max_service;
 	uint64_t busy = atomic_load(busy_until), start;
 	do {
 		start = arrival + iova_min(busy > arrival ? busy - arrival : 0, bound);
-	} while (!atomic_compare_exchange_weak(busy_until, &busy, iova_max(busy, start + service)));
+	} while (!atomic_compare_exchange_weak(busy_until, &busy, iova_max(busy, start) + service));
+	if (position)
+		*position = iova_max(busy, start);
 	return start;
 }

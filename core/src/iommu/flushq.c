@@ -197,20 +197,25 @@ static void global_lock(struct iommu *m, struct iommu_cpu *c, unsigned slot)
 		cpu_add(c, C_CYC_LOCK, clk_real_now(m) - t0, slot);
 	} else {
 		spin_lock(&m->global_lock);
-		/* The lock as a server in virtual time: one holder at a time, each
-		 * holding it at most for a queue operation and a flush. */
-		const uint64_t longest = m->cost.queue_op + m->cost.inv_submit + m->cost.inv_wait;
-		const uint64_t now = clk_now(m, c);
-		const uint64_t start = clk_server(m, &m->global_free_at, now, 0, longest);
+		/* The lock as a server in virtual time: one holder at a time. A
+		 * waiter waits at most one hold per other CPU; the last hold (a
+		 * queue operation, or one with a flush) stands for the next. */
+		const uint64_t hold = iova_max(m->global_last_hold, m->cost.queue_op);
+		const uint64_t start = clk_server(m, &m->global_free_at, clk_now(m, c), 0, hold,
+						  &m->global_hold_position);
 		clk_wait_until(m, c, slot, start, C_CYC_LOCK);
+		if (m->global_last_holder && m->global_last_holder != slot + 1) /* the lock's line moves here */
+			clk_charge(m, c, slot, m->cost.line_transfer, C_CYC_LOCK);
+		m->global_last_holder = slot + 1;
+		m->global_hold_start = start;
 	}
 }
 
 static void global_unlock(struct iommu *m, struct iommu_cpu *c)
 {
-	if (m->cfg.clock == IOVA_CLOCK_MODELLED) {
-		uint64_t free_at = atomic_load(&m->global_free_at);
-		atomic_store(&m->global_free_at, iova_max(free_at, clk_now(m, c)));
+	if (m->cfg.clock == IOVA_CLOCK_MODELLED) { /* the hold, placed on the lock's own timeline */
+		m->global_last_hold = clk_now(m, c) - m->global_hold_start;
+		atomic_store(&m->global_free_at, m->global_hold_position + m->global_last_hold);
 	}
 	spin_unlock(&m->global_lock);
 }

@@ -26,6 +26,7 @@
 /* Default costs in cycles (DESIGN.md, "Cost model"). */
 static const iova_iommu_costs default_costs = {
 	.inv_submit = 200, .inv_wait = 1900, .pte_write = 20, .walk_level = 100, .iotlb_lookup = 0, .queue_op = 20,
+	.line_transfer = 100,
 };
 
 static _Atomic unsigned next_did;
@@ -70,6 +71,7 @@ static iova_status resolve(const iova_domain *d, const iova_iommu_config *in, io
 	cost->walk_level = resolve_cost(&c->costs.walk_level, default_costs.walk_level);
 	cost->iotlb_lookup = resolve_cost(&c->costs.iotlb_lookup, default_costs.iotlb_lookup);
 	cost->queue_op = resolve_cost(&c->costs.queue_op, default_costs.queue_op);
+	cost->line_transfer = resolve_cost(&c->costs.line_transfer, default_costs.line_transfer);
 	return IOVA_OK;
 }
 

@@ -26,7 +26,8 @@ static uint64_t hw_run(struct iommu *m, struct iommu_cpu *c, unsigned slot, enum
 	if (m->cfg.clock == IOVA_CLOCK_MODELLED) {
 		clk_charge(m, c, slot, m->cost.inv_submit, C_CYC_INV);
 		q = scope == SCOPE_PAGES ? iotlb_inv_pages(&m->tlb, m->did, g, n) : iotlb_inv_domain(&m->tlb, m->did);
-		const uint64_t start = clk_server(m, &m->hw_busy_until, clk_now(m, c), m->cost.inv_wait, m->cost.inv_wait);
+		const uint64_t start =
+			clk_server(m, &m->hw_busy_until, clk_now(m, c), m->cost.inv_wait, m->cost.inv_wait, NULL);
 		clk_wait_until(m, c, slot, start, C_CYC_INV_QUEUEING);
 		clk_charge(m, c, slot, m->cost.inv_wait, C_CYC_INV);
 	} else {

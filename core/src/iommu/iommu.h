@@ -45,7 +45,7 @@ struct iommu_cpu {
 
 /* Costs in cycles, resolved from the config (IOVA_IOMMU_ZERO -> 0). */
 struct iommu_costs {
-	uint64_t inv_submit, inv_wait, pte_write, walk_level, iotlb_lookup, queue_op;
+	uint64_t inv_submit, inv_wait, pte_write, walk_level, iotlb_lookup, queue_op, line_transfer;
 };
 
 /* A flush-queue entry: an unmapped range waiting for its invalidation. */
@@ -92,7 +92,12 @@ struct iommu {
 	_Atomic(struct fq_ring *) *rings; /* per slot (per-CPU queues) */
 	struct fq_ring *global;           /* the single queue */
 	iommu_spinlock global_lock __attribute__((aligned(IOVA_CACHE_LINE)));
-	_Atomic uint64_t global_free_at; /* modelled: when the lock is next free (written under global_lock) */
+	/* Modelled: the lock as a server. When it is next free on its own
+	 * timeline; and, under the lock, where the current hold began on that
+	 * timeline and on the holder's clock. */
+	_Atomic uint64_t global_free_at;
+	uint64_t global_hold_position, global_hold_start, global_last_hold;
+	unsigned global_last_holder; /* slot + 1; 0: none yet */
 
 	_Atomic uint64_t frame_chunk __attribute__((aligned(IOVA_CACHE_LINE)));
 };
@@ -116,7 +121,7 @@ void clk_charge(struct iommu *m, struct iommu_cpu *c, unsigned slot, uint64_t cy
 void clk_wait_until(struct iommu *m, struct iommu_cpu *c, unsigned slot, uint64_t t, enum iommu_ctr kind);
 uint64_t clk_real_now(const struct iommu *m);
 uint64_t clk_server(struct iommu *m, _Atomic uint64_t *busy_until, uint64_t arrival, uint64_t service,
-		    uint64_t max_service);
+		    uint64_t max_service, uint64_t *position);
 
 /* Invalidation hardware (invalidate.c): cost, IOTLB scope, oracle. Return
  * the invalidation's completion time on the caller's clock. */

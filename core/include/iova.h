@@ -374,8 +374,9 @@ typedef struct iova_iommu_costs {
 	uint32_t walk_level;   /* per page-table level read by a walk on an IOTLB miss */
 	uint32_t iotlb_lookup; /* per translation looked up */
 	uint32_t queue_op;     /* per flush-queue entry added */
-	uint32_t line_transfer; /* taking the global queue's lock last held by another CPU
-				 * (modelled mode; in spin mode the transfer is real) */
+	uint32_t line_transfer; /* a cache line moving between CPUs: the global queue's lock,
+				 * (N-1)/N of it per acquisition among N CPUs (modelled
+				 * mode; in spin mode the transfer is real) */
 } iova_iommu_costs;
 
 enum iova_iommu_flags {

@@ -204,10 +204,14 @@ static void global_lock(struct iommu *m, struct iommu_cpu *c, unsigned slot)
 		const uint64_t start = clk_server(m, &m->global_free_at, clk_now(m, c), 0, hold,
 						  &m->global_hold_position);
 		clk_wait_until(m, c, slot, start, C_CYC_LOCK);
-		if (m->global_last_holder && m->global_last_holder != slot + 1) /* the lock's line moves here */
-			clk_charge(m, c, slot, m->cost.line_transfer, C_CYC_LOCK);
-		m->global_last_holder = slot + 1;
-		m->global_hold_start = start;
+		/* The lock's cache line comes from the previous holder: another CPU
+		 * with probability (N-1)/N among N CPUs sharing it. The expected
+		 * cost, not the observed handoff, so that the result does not depend
+		 * on how the host interleaves the threads. */
+		const unsigned cpus = atomic_load_explicit(&m->active_cpus, memory_order_relaxed);
+		if (cpus > 1)
+			clk_charge(m, c, slot, m->cost.line_transfer * (cpus - 1) / cpus, C_CYC_LOCK);
+		m->global_hold_start = clk_now(m, c);
 	}
 }
 

@@ -97,7 +97,6 @@ struct iommu {
 	 * timeline and on the holder's clock. */
 	_Atomic uint64_t global_free_at;
 	uint64_t global_hold_position, global_hold_start, global_last_hold;
-	unsigned global_last_holder; /* slot + 1; 0: none yet */
 
 	_Atomic uint64_t frame_chunk __attribute__((aligned(IOVA_CACHE_LINE)));
 };

@@ -109,6 +109,11 @@ static void test_status_text(void)
 		S(IOVA_ERR_FORGED_HANDLE),
 		S(IOVA_ERR_NO_MEMORY),
 		S(IOVA_ERR_UNSUPPORTED),
+		S(IOVA_ERR_NOT_MAPPED),
+		S(IOVA_ERR_ALREADY_MAPPED),
+		S(IOVA_ERR_STILL_MAPPED),
+		S(IOVA_ERR_DEVICE_FAULT),
+		S(IOVA_ERR_NO_IOMMU),
 #undef S
 	};
 	CHECK_EQ(sizeof names / sizeof names[0], IOVA_STATUS_COUNT);

@@ -39,8 +39,8 @@ double wl_rng_unit(wl_rng *r);
  *   powerlaw:MIN:MAX:ALPHA         density proportional to size^-ALPHA (ALPHA > 0), cut to [MIN, MAX]
  *   empirical:PATH                 the sizes of the alloc and map operations of an
  *                                  iovatrace file, drawn uniformly
- * Sizes take K/M/G/T suffixes (binary). A ",page" suffix rounds each draw up
- * to a multiple of 4 KiB (e.g. "loguniform:4K:64M,page").
+ * Sizes take K/M/G/T suffixes (binary). A ":page" suffix rounds each draw up
+ * to a multiple of 4 KiB (e.g. "loguniform:4K:64M:page").
  */
 typedef struct wl_sizedist wl_sizedist;
 

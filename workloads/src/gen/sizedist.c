@@ -145,21 +145,24 @@ bool wl_sizedist_parse(const char *spec, wl_sizedist **out, wl_error *err)
 		return wl_set_error(err, NULL, 0, "size distribution: missing or too long"), false;
 	strcpy(buf, spec);
 	bool page = false;
-	char *comma = strchr(buf, ',');
-	if (comma) {
-		if (strcmp(comma, ",page") != 0)
-			return wl_set_error(err, NULL, 0, "size distribution '%s': unknown option '%s'", spec, comma + 1),
-			       false;
-		*comma = '\0';
+	char *f[6];
+	int n = fields(buf, f, 6);
+	if (n > 1 && strcmp(f[n - 1], "page") == 0) {
 		page = true;
+		n--;
 	}
-	char *f[5];
-	int n = fields(buf, f, 5);
-	if (strcmp(f[0], "empirical") == 0) {
-		if (n != 2)
+	if (strncmp(spec, "empirical:", 10) == 0) {
+		/* the path is everything after the colon (it may hold colons itself) */
+		strcpy(buf, spec + 10);
+		size_t bl = strlen(buf);
+		if (bl > 5 && strcmp(buf + bl - 5, ":page") == 0)
+			buf[bl - 5] = '\0';
+		else
+			page = false;
+		if (!buf[0])
 			return wl_set_error(err, NULL, 0, "size distribution '%s': expected empirical:PATH", spec), false;
 		wl_trace *t;
-		if (!wl_trace_load(f[1], &t, err))
+		if (!wl_trace_load(buf, &t, err))
 			return false;
 		bool ok = wl_sizedist_from_trace(t, out, err);
 		wl_trace_free(t);

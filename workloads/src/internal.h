@@ -65,6 +65,9 @@ const char *wl_strtab_get(const wl_strtab *s, uint32_t i);
 void wl_strtab_free(wl_strtab *s);
 bool wl_token_ok(const char *s, size_t len);
 
+/* Makes room for @n operations (with line numbers). False when out of memory. */
+bool wl_trace_reserve(wl_trace *t, size_t n);
+
 /* Appends a record without the checks of wl_trace_append (the parser has
  * done them); @line 0 for none. Returns false when out of memory. */
 bool wl_trace_push(wl_trace *t, const wl_rec *r, const wl_ext *e, uint32_t line);

@@ -57,7 +57,8 @@ uint32_t wl_strtab_intern(wl_strtab *s, const char *str, size_t len)
 			e--;
 			if (s->hash[e] == h) {
 				const char *name = s->pool + s->off[e];
-				if (strncmp(name, str, len) == 0 && name[len] == '\0')
+				/* the pool holds name + NUL, so reading len + 1 bytes is safe */
+				if (name[len] == '\0' && memcmp(name, str, len) == 0)
 					return e;
 			}
 		}

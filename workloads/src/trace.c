@@ -18,9 +18,21 @@ const char *wl_op_kind_name(wl_op_kind kind) { return (unsigned)kind < WL_OP_KIN
 
 wl_op_kind wl_op_kind_from_name(const char *name, size_t len)
 {
-	for (unsigned k = 0; k < WL_OP_KIND_COUNT; k++)
-		if (strlen(kind_names[k]) == len && memcmp(kind_names[k], name, len) == 0)
+	/* Called for every line parsed: candidates by length (kind + 1; 0 ends). */
+	static const unsigned char by_len[9][4] = {
+		[3] = {WL_OP_MAP + 1},
+		[4] = {WL_OP_FREE + 1, WL_OP_FILL + 1, WL_OP_WAIT + 1},
+		[5] = {WL_OP_ALLOC + 1, WL_OP_UNMAP + 1, WL_OP_FLUSH + 1, WL_OP_EVICT + 1},
+		[6] = {WL_OP_SIGNAL + 1},
+		[8] = {WL_OP_TRANSFER + 1, WL_OP_MAKE_RESIDENT + 1},
+	};
+	if (len >= 9)
+		return WL_OP_KIND_COUNT;
+	for (int i = 0; i < 4 && by_len[len][i]; i++) {
+		unsigned k = by_len[len][i] - 1u;
+		if (memcmp(kind_names[k], name, len) == 0)
 			return (wl_op_kind)k;
+	}
 	return WL_OP_KIND_COUNT;
 }
 
@@ -125,6 +137,25 @@ const char *wl_trace_stream_name(const wl_trace *t, uint32_t i) { return wl_strt
 uint32_t wl_trace_name_count(const wl_trace *t) { return t->names.count; }
 uint32_t wl_trace_stream_count(const wl_trace *t) { return t->streams.count; }
 size_t wl_trace_count(const wl_trace *t) { return t->nops; }
+
+bool wl_trace_reserve(wl_trace *t, size_t n)
+{
+	if (n <= t->cap)
+		return true;
+	wl_rec *ops = realloc(t->ops, n * sizeof *ops);
+	if (!ops)
+		return false;
+	t->ops = ops;
+	bool had_lines = t->lines != NULL;
+	uint32_t *lines = realloc(t->lines, n * sizeof *lines);
+	if (!lines)
+		return false;
+	if (!had_lines)
+		memset(lines, 0, t->nops * sizeof *lines);
+	t->lines = lines;
+	t->cap = n;
+	return true;
+}
 
 bool wl_trace_push(wl_trace *t, const wl_rec *r, const wl_ext *e, uint32_t line)
 {

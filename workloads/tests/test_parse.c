@@ -67,8 +67,21 @@ static void expect_error(const char *text, bool check, uint32_t line, const char
 #define BAD(text, line, want) expect_error("iovatrace 1\n" text, false, line, want, __LINE__)
 #define BAD_CHECK(text, line, want) expect_error("iovatrace 1\n" text, true, line, want, __LINE__)
 
+static void kind_names(void)
+{
+	for (int k = 0; k < WL_OP_KIND_COUNT; k++) {
+		const char *n = wl_op_kind_name((wl_op_kind)k);
+		CHECK_MSG(wl_op_kind_from_name(n, strlen(n)) == (wl_op_kind)k, "kind name '%s' does not map back", n);
+	}
+	const char *no[] = {"", "a", "al", "allo", "allocx", "evic", "signa", "transfe", "residents", "Alloc", "frees"};
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+		CHECK_MSG(wl_op_kind_from_name(no[i], strlen(no[i])) == WL_OP_KIND_COUNT, "'%s' taken for a kind", no[i]);
+	CHECK(strcmp(wl_op_kind_name(WL_OP_KIND_COUNT), "?") == 0);
+}
+
 int main(void)
 {
+	kind_names();
 	wl_trace *t = parse_ok(sample);
 	CHECK(t != NULL);
 	if (!t)

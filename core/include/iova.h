@@ -47,6 +47,11 @@ typedef enum iova_status {
 	IOVA_ERR_FORGED_HANDLE,      /* the handle was not issued by this domain */
 	IOVA_ERR_NO_MEMORY,          /* the host could not provide metadata memory */
 	IOVA_ERR_UNSUPPORTED,        /* the strategy cannot honour this constraint */
+	IOVA_ERR_NOT_MAPPED,         /* unmap of an allocation that is not mapped */
+	IOVA_ERR_ALREADY_MAPPED,     /* map of an allocation that is already mapped */
+	IOVA_ERR_STILL_MAPPED,       /* free of an allocation that is still mapped */
+	IOVA_ERR_DEVICE_FAULT,       /* the IOMMU blocked a device access (no translation) */
+	IOVA_ERR_NO_IOMMU,           /* the domain was created without an IOMMU */
 	IOVA_STATUS_COUNT
 } iova_status;
 
@@ -135,13 +140,17 @@ typedef struct iova_domain iova_domain;
  *
  * @base:     first address; a multiple of @granule.
  * @size:     bytes; a non-zero multiple of @granule, at most 2^38 granules
- *            (1 PiB with 4 KiB granules); base + size must not overflow.
+ *            and at most 2^50 bytes (1 PiB); base + size must not overflow.
  * @granule:  0 for 4 KiB, else a power of two from 4 KiB to 64 KiB.
  * @strategy: name of the allocation strategy; NULL for "buddy-lf". A name
  *            ending in "+cache" puts per-CPU magazine caches in front of
  *            the named strategy. iova_strategy_name() lists them all.
  * @options:  NULL, or strategy options as comma-separated key=value pairs
  *            (e.g. "magazine_size=127,classes=6"); unknown keys are errors.
+ * @iommu:    NULL (what a zero-initialised config holds) for a bare IOVA
+ *            space; else the simulated IOMMU the domain owns (copied). In
+ *            iova_domain_get_config() it points to the domain's copy, with
+ *            defaults filled in, valid while the domain lives.
  */
 typedef struct iova_domain_config {
 	uint64_t base;
@@ -149,6 +158,7 @@ typedef struct iova_domain_config {
 	uint64_t granule;
 	const char *strategy;
 	const char *options;
+	const struct iova_iommu_config *iommu; /* NULL: no IOMMU; see "IOMMU simulation" below */
 } iova_domain_config;
 
 #define IOVA_GRANULE_MIN 4096u
@@ -311,6 +321,305 @@ void iova_domain_flush_caches(iova_domain *domain);
  */
 void iova_domain_counters(const iova_domain *domain, void (*fn)(void *ctx, const char *name, uint64_t value),
 			  void *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* IOMMU simulation                                                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A domain created with config.iommu set owns a simulated IOMMU between its
+ * callers and its strategy: an I/O page table, an IOTLB, an invalidation
+ * policy with its flush queues, a cost model with per-CPU clocks, and a
+ * safety oracle. Model and invariants: core/src/iommu/DESIGN.md.
+ *
+ * Life of a streaming mapping:  iova_alloc_map() -> iova_device_dma() ->
+ * iova_unmap_free(); or iova_alloc() -> iova_map() -> ... -> iova_unmap() ->
+ * iova_free(). Under a deferred policy (flush queues) the IOVA of an unmapped
+ * range goes back to the strategy only after an IOTLB flush that started
+ * after the unmap finished, so a device can never reach a reused address
+ * through a stale translation.
+ *
+ * In an IOMMU domain iova_free() refuses a mapped allocation
+ * (IOVA_ERR_STILL_MAPPED) and may defer the block's return to the strategy
+ * as above; every function is safe to call concurrently, like the rest.
+ */
+
+/* When unmapped ranges are invalidated in the IOTLB (DOMAIN.md section 3). */
+typedef enum iova_inval_policy {
+	IOVA_INVAL_STRICT = 0,       /* each unmap: page-selective invalidation, wait, then free */
+	IOVA_INVAL_PERCPU_QUEUE = 1, /* Linux lazy mode: per-CPU flush queues (256 entries, 10 ms) */
+	IOVA_INVAL_GLOBAL_QUEUE = 2, /* Linux single flush queue (32,768 entries, 1,000 ms) */
+	IOVA_INVAL_NONE = 3,         /* passthrough: no translation, no protection (upper bound) */
+	/* Deliberately broken: per-CPU queues that return the IOVA to the
+	 * strategy *before* the flush. Exists to show that the oracle catches it. */
+	IOVA_INVAL_UNSAFE_EARLY_RELEASE = 4,
+	IOVA_INVAL_POLICY_COUNT
+} iova_inval_policy;
+
+/* How simulated costs are spent. */
+typedef enum iova_clock_mode {
+	/* Each CPU (thread slot) keeps a virtual clock in cycles and costs are
+	 * added to it: deterministic with one thread. Shared hardware (the
+	 * invalidation queue) and the global flush-queue lock are modelled as
+	 * servers in virtual time. */
+	IOVA_CLOCK_MODELLED = 0,
+	/* Costs are spent busy-waiting on the real clock, so contention on
+	 * locks and on the invalidation hardware is real wall-clock time. */
+	IOVA_CLOCK_SPIN = 1,
+	IOVA_CLOCK_MODE_COUNT
+} iova_clock_mode;
+
+typedef enum iova_iotlb_replacement {
+	IOVA_IOTLB_LRU = 0,
+	IOVA_IOTLB_FIFO = 1,
+	IOVA_IOTLB_RANDOM = 2, /* seeded per set: reproducible */
+	IOVA_IOTLB_REPLACEMENT_COUNT
+} iova_iotlb_replacement;
+
+/* In a cost field, where 0 means "default": a cost of really zero cycles. */
+#define IOVA_IOMMU_ZERO UINT32_MAX
+
+/*
+ * struct iova_iommu_costs - the cost model, in CPU cycles; 0 takes the
+ * default, IOVA_IOMMU_ZERO means none. Defaults (DESIGN.md says why): one
+ * strict invalidation with its wait costs 2,100 cycles (rIOMMU, ASPLOS 2015),
+ * split 200 to submit and 1,900 to wait; a page-table entry write 20; a page
+ * walk 100 per level read; an IOTLB lookup 0; a flush-queue operation 20;
+ * a cache line moving between CPUs 100.
+ */
+typedef struct iova_iommu_costs {
+	uint32_t inv_submit;   /* queue one invalidation descriptor */
+	uint32_t inv_wait;     /* until the IOMMU reports it complete (hardware is serial) */
+	uint32_t pte_write;    /* per page-table entry written or cleared */
+	uint32_t walk_level;   /* per page-table level read by a walk on an IOTLB miss */
+	uint32_t iotlb_lookup; /* per translation looked up */
+	uint32_t queue_op;     /* per flush-queue entry added */
+	uint32_t line_transfer; /* a cache line moving between CPUs: the global queue's lock,
+				 * (N-1)/N of it per acquisition among N CPUs (modelled
+				 * mode; in spin mode the transfer is real) */
+} iova_iommu_costs;
+
+enum iova_iommu_flags {
+	IOVA_IOMMU_NO_L2_LEAVES = 1u << 0, /* no leaves at level 2 (2 MiB with the defaults) */
+	IOVA_IOMMU_NO_L3_LEAVES = 1u << 1, /* no leaves at level 3 (1 GiB) */
+	IOVA_IOMMU_NO_ORACLE = 1u << 2,    /* no safety oracle: violations and stale hits go uncounted */
+};
+
+/*
+ * struct iova_iommu_config - the simulated IOMMU. A zero-initialised config
+ * is a strict IOMMU with every default; fields left 0 take their default.
+ *
+ * @pt_levels:        page-table levels, 2..6 (default 4). The domain's last
+ *                    address must be below 2^(granule bits + levels * entry bits).
+ * @pt_entries_log2:  entries per table page as a power of two, 1..12 (default
+ *                    9: 512 entries; with 4 KiB granules leaves at level 2 map
+ *                    2 MiB and at level 3 1 GiB).
+ * @iotlb_sets:       sets, a power of two up to 65,536 (default 64).
+ * @iotlb_ways:       ways per set, 1..64 (default 4).
+ * @fq_entries:       flush-queue entries, a power of two up to 2^20 (default
+ *                    256 per CPU, 32,768 for the global queue).
+ * @fq_timeout_us:    a queued range waits at most this long for a flush
+ *                    (default 10,000 per CPU, 1,000,000 global), measured on
+ *                    the clock of @clock.
+ * @cycles_per_us:    converts timeouts and spin waits (default 2,000: 2 GHz).
+ */
+typedef struct iova_iommu_config {
+	iova_inval_policy policy;
+	iova_clock_mode clock;
+	uint32_t flags; /* enum iova_iommu_flags */
+	uint32_t pt_levels;
+	uint32_t pt_entries_log2;
+	uint32_t iotlb_sets;
+	uint32_t iotlb_ways;
+	iova_iotlb_replacement iotlb_replacement;
+	uint32_t fq_entries;
+	uint64_t fq_timeout_us;
+	uint32_t cycles_per_us;
+	iova_iommu_costs costs;
+} iova_iommu_config;
+
+/** iova_inval_policy_name() - "strict", "percpu", "global", "none" or
+ * "unsafe-early-release"; NULL outside the enum. */
+const char *iova_inval_policy_name(iova_inval_policy policy);
+
+/** iova_clock_mode_name() - "modelled" or "spin"; NULL outside the enum. */
+const char *iova_clock_mode_name(iova_clock_mode mode);
+
+/**
+ * iova_map() - map an allocation into the I/O page table for the device.
+ * @handle: from iova_alloc(); the whole allocation (rounded to granules) is
+ *          mapped to simulated physical frames, with level-2/3 leaves where
+ *          the range is aligned and large enough.
+ *
+ * Return: IOVA_OK; IOVA_ERR_ALREADY_MAPPED; IOVA_ERR_FORGED_HANDLE;
+ * IOVA_ERR_UNKNOWN_HANDLE when the allocation was already freed;
+ * IOVA_ERR_NO_MEMORY; IOVA_ERR_NO_IOMMU. A failed map changes nothing.
+ * Remapping a range whose unmap has not been invalidated yet first forces a
+ * flush (counted in flushes_forced), so no stale translation can serve it.
+ */
+iova_status iova_map(iova_domain *domain, iova_handle handle);
+
+/**
+ * iova_unmap() - remove an allocation's translations; the allocation stays
+ * the caller's. Strict: the IOTLB is invalidated before this returns. Queued
+ * policies: the invalidation is queued; the device may still reach the old
+ * frames through cached translations until the flush (the vulnerability
+ * window). Table pages emptied by the unmap are freed after the invalidation.
+ *
+ * Return: IOVA_OK; IOVA_ERR_NOT_MAPPED; IOVA_ERR_FORGED_HANDLE;
+ * IOVA_ERR_NO_IOMMU. A failed unmap changes nothing.
+ */
+iova_status iova_unmap(iova_domain *domain, iova_handle handle);
+
+/**
+ * iova_alloc_map() - allocate a contiguous block and map it for its lifetime
+ * (DxgkCbAllocateContiguousMemory): iova_alloc() then iova_map().
+ * Return: as iova_alloc(), or IOVA_ERR_NO_MEMORY / IOVA_ERR_NO_IOMMU; on
+ * failure nothing stays allocated and @out is zeroed.
+ */
+iova_status iova_alloc_map(iova_domain *domain, const iova_request *request, iova_allocation *out);
+
+/**
+ * iova_unmap_free() - unmap and free in one step (DxgkCbFreeContiguousMemory,
+ * Linux dma_unmap): under a queued policy the IOVA returns to the strategy
+ * after the covering flush, in one flush-queue entry.
+ * Return: IOVA_OK; IOVA_ERR_NOT_MAPPED (nothing freed either: use iova_free()
+ * for an allocation that was never mapped); IOVA_ERR_FORGED_HANDLE;
+ * IOVA_ERR_NO_IOMMU.
+ */
+iova_status iova_unmap_free(iova_domain *domain, iova_handle handle);
+
+/**
+ * iova_translate() - look @iova up in the page table as software would (no
+ * IOTLB, no cost). @phys receives the simulated physical address.
+ * Return: IOVA_OK, IOVA_ERR_NOT_MAPPED, IOVA_ERR_NO_IOMMU (passthrough
+ * domains have no translations either: IOVA_ERR_NO_IOMMU).
+ */
+iova_status iova_translate(const iova_domain *domain, uint64_t iova, uint64_t *phys);
+
+/* Paging operations the device model performs. Values follow
+ * DXGK_BUILDPAGINGBUFFER_OPERATION; the others are reserved. */
+typedef enum iova_dma_op {
+	IOVA_DMA_TRANSFER = 0, /* read [src, src+bytes), write [dst, dst+bytes) */
+	IOVA_DMA_FILL = 1,     /* write [dst, dst+bytes) */
+} iova_dma_op;
+
+typedef struct iova_dma_request {
+	iova_dma_op op;
+	uint64_t src; /* TRANSFER only */
+	uint64_t dst;
+	uint64_t bytes;
+} iova_dma_request;
+
+/* What one device operation did. The device translates each granule it
+ * touches (source then destination, granule by granule) and stops at the
+ * first access the IOMMU blocks. */
+typedef struct iova_dma_result {
+	uint64_t accesses;    /* translations requested */
+	uint64_t iotlb_hits;
+	uint64_t iotlb_misses;
+	uint64_t stale_hits;  /* served by a cached translation whose mapping is gone */
+	uint64_t faults;      /* 0 or 1 */
+	uint64_t fault_iova;  /* the blocked address, when faults == 1 */
+	uint64_t cycles;      /* translation time of the device (lookups and walks), not on any CPU clock */
+} iova_dma_result;
+
+/**
+ * iova_device_dma() - have the simulated device perform a paging operation
+ * through the IOMMU, on behalf of the calling CPU.
+ * @out: optional.
+ *
+ * Return: IOVA_OK, even when stale translations served some accesses (as on
+ * real hardware: that is the vulnerability, counted in stale_hits);
+ * IOVA_ERR_DEVICE_FAULT when an access found no translation (the IOMMU
+ * blocks it; counted in dma_faults); IOVA_ERR_INVALID_ARGUMENT for a bad op,
+ * a zero size or a range that wraps; IOVA_ERR_NO_IOMMU. A passthrough domain
+ * translates nothing and blocks nothing.
+ */
+iova_status iova_device_dma(iova_domain *domain, const iova_dma_request *request, iova_dma_result *out);
+
+/**
+ * iova_iommu_flush() - invalidate the domain's IOTLB entries now and return
+ * to the strategy every queued range this covers (all queued ranges, unless
+ * other threads queue more meanwhile). A no-op for passthrough domains.
+ */
+iova_status iova_iommu_flush(iova_domain *domain);
+
+/**
+ * iova_iommu_now() - the calling CPU's clock in cycles: its virtual clock in
+ * modelled mode, the real clock since the domain's creation in spin mode.
+ * Returns 0 without an IOMMU.
+ */
+uint64_t iova_iommu_now(const iova_domain *domain);
+
+/**
+ * iova_iommu_charge() - account @cycles of the caller's own work (driver
+ * work between DMA operations) to the calling CPU: added to its virtual
+ * clock in modelled mode, busy-waited in spin mode. Due flush-queue
+ * timeouts fire afterwards.
+ */
+void iova_iommu_charge(iova_domain *domain, uint64_t cycles);
+
+/*
+ * struct iova_iommu_statistics - what the IOMMU did since the domain's creation.
+ * Counters are summed over CPUs (thread slots); each word is read
+ * atomically, the whole is not one instant while threads run. Times are
+ * cycles (divide by cycles_per_us for microseconds).
+ */
+typedef struct iova_iommu_statistics {
+	iova_iommu_config config; /* as used: defaults filled in */
+	/* Operations. */
+	uint64_t maps, unmaps, map_errors, unmap_errors;
+	/* Page table. */
+	uint64_t pte_written, pte_cleared;   /* entries at any level */
+	uint64_t large_leaves;               /* leaves written above level 1 */
+	uint64_t table_pages_allocated, table_pages_freed;
+	uint64_t table_pages_pending;        /* detached, waiting for their invalidation */
+	uint64_t frames_mapped, frames_unmapped;
+	/* Device and IOTLB. */
+	uint64_t dma_ops, dma_accesses, dma_faults;
+	uint64_t iotlb_hits, iotlb_misses, iotlb_evictions;
+	uint64_t page_walks, walk_levels, walk_retries; /* retries: an invalidation raced the walk */
+	uint64_t fills_dropped;              /* walk results not cached: an invalidation started meanwhile */
+	uint64_t stale_hits;                 /* accesses served by a translation whose mapping is gone */
+	/* Invalidation. */
+	uint64_t inv_page, inv_domain;       /* hardware invalidations: page-selective, domain-wide */
+	uint64_t flushes;                    /* whole-domain flushes of the flush queues ... */
+	uint64_t flushes_full, flushes_timeout, flushes_forced; /* ... by cause */
+	uint64_t ranges_queued, ranges_released, ranges_pending; /* flush-queue entries */
+	uint64_t iovas_deferred;             /* frees that waited for a flush */
+	uint64_t release_errors;             /* strategy refused a queued release (a bug: should stay 0) */
+	/* Clocks: per-CPU virtual clocks (modelled) or cycles spent (spin). */
+	uint64_t cpus;                       /* thread slots that did IOMMU work */
+	uint64_t clock_max, clock_sum;       /* largest and summed CPU clock */
+	uint64_t cycles_invalidate;          /* submitting and waiting for invalidations */
+	uint64_t cycles_inv_queueing;        /* waiting for other CPUs' invalidations (serial hardware) */
+	uint64_t cycles_pte, cycles_queue;   /* page-table entry writes; flush-queue operations */
+	uint64_t cycles_lock_wait;           /* waiting for the global flush-queue lock */
+	uint64_t cycles_charged;             /* iova_iommu_charge() */
+	uint64_t device_cycles;              /* the device's translation time: IOTLB lookups and walks
+					      * (DMA latency, on no CPU clock) */
+	/* Safety oracle. */
+	uint64_t oracle_checks;              /* granules checked at hand-out and map */
+	uint64_t oracle_violations;          /* IOVA reused while a stale translation could be cached */
+	uint64_t oracle_overlaps;            /* IOVA handed out while still allocated (a strategy bug) */
+	uint64_t oracle_first_violation;     /* address of the first violation (0 if none) */
+	/* Vulnerability window: unmap finished -> covering invalidation complete,
+	 * one sample per unmapped range; percentiles within 1/16 (log-linear). */
+	uint64_t window_count, window_mean, window_p50, window_p90, window_p99, window_max;
+} iova_iommu_statistics;
+
+/** iova_iommu_stats() - fill @out. Return: IOVA_OK, IOVA_ERR_INVALID_ARGUMENT
+ * or IOVA_ERR_NO_IOMMU. */
+iova_status iova_iommu_stats(const iova_domain *domain, iova_iommu_statistics *out);
+
+/**
+ * iova_iommu_window_histogram() - the vulnerability-window distribution:
+ * @fn receives each non-empty bucket [lo, hi] (cycles) with its count, in
+ * increasing order.
+ */
+void iova_iommu_window_histogram(const iova_domain *domain,
+				 void (*fn)(void *ctx, uint64_t lo, uint64_t hi, uint64_t count), void *ctx);
 
 #ifdef __cplusplus
 }

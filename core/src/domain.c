@@ -71,6 +71,11 @@ iova_status iova_domain_create(const iova_domain_config *config, iova_domain **o
 		free(d);
 		return st;
 	}
+	d->config.iommu = NULL;
+	if (config->iommu && (st = iommu_create(d, config->iommu))) {
+		iova_domain_destroy(d);
+		return st;
+	}
 	*out = d;
 	return IOVA_OK;
 }
@@ -79,6 +84,7 @@ void iova_domain_destroy(iova_domain *d)
 {
 	if (!d)
 		return;
+	iommu_destroy(d);
 	d->ops->destroy(d->strategy);
 	free(d->counters);
 	free(d);
@@ -185,6 +191,8 @@ iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *o
 		counter_add(&ctr->failed_allocs, 1, q.slot);
 		return st;
 	}
+	if (IOVA_UNLIKELY(d->iommu))
+		iommu_handout(d->iommu, g, q.granules, q.slot); /* the safety oracle's check */
 	const uint64_t iova = g << d->space.granule_shift;
 	out->handle = handle_make(d, iova, r->size, r->cache_type);
 	out->iova = iova;
@@ -204,10 +212,15 @@ iova_status iova_free(iova_domain *d, iova_handle h)
 	const unsigned shift = d->space.granule_shift;
 	uint64_t iova, requested;
 	iova_status st = handle_open(d, h, &iova, &requested);
-	if (IOVA_LIKELY(st == IOVA_OK))
-		st = d->ops == &iova_buddy_lf_ops
-			     ? buddy_free(d->strategy, iova >> shift, (requested + d->granule_mask) >> shift, slot)
-			     : d->ops->free(d->strategy, iova >> shift, (requested + d->granule_mask) >> shift, slot);
+	if (IOVA_LIKELY(st == IOVA_OK)) {
+		const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
+		if (IOVA_UNLIKELY(d->iommu)) /* may wait for an IOTLB flush */
+			st = iommu_free(d, first, granules, slot);
+		else if (d->ops == &iova_buddy_lf_ops) /* direct call for the default strategy */
+			st = buddy_free(d->strategy, first, granules, slot);
+		else
+			st = d->ops->free(d->strategy, first, granules, slot);
+	}
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {
 		counter_add(&ctr->failed_frees, 1, slot);
 		return st;

@@ -25,6 +25,13 @@ struct iova_domain {
 	const iova_strategy_ops *ops;
 	void *strategy;
 	struct domain_counters *counters; /* IOVA_THREAD_SLOTS */
+	struct iommu *iommu; /* NULL without config.iommu (iommu/iommu.h) */
 };
+
+/* The IOMMU's hooks into the domain layer (iommu/glue.c). */
+iova_status iommu_create(iova_domain *d, const iova_iommu_config *config);
+void iommu_destroy(iova_domain *d);
+void iommu_handout(struct iommu *m, uint64_t first_granule, uint64_t granules, unsigned slot);
+iova_status iommu_free(iova_domain *d, uint64_t first_granule, uint64_t granules, unsigned slot);
 
 #endif

@@ -23,6 +23,11 @@ static const struct {
 	[IOVA_ERR_FORGED_HANDLE] = {"IOVA_ERR_FORGED_HANDLE", "the handle was not issued by this domain (altered, made up or foreign)"},
 	[IOVA_ERR_NO_MEMORY] = {"IOVA_ERR_NO_MEMORY", "the host could not provide memory for metadata"},
 	[IOVA_ERR_UNSUPPORTED] = {"IOVA_ERR_UNSUPPORTED", "the allocation strategy cannot honour this constraint"},
+	[IOVA_ERR_NOT_MAPPED] = {"IOVA_ERR_NOT_MAPPED", "the allocation (or address) is not mapped in the IOMMU page table"},
+	[IOVA_ERR_ALREADY_MAPPED] = {"IOVA_ERR_ALREADY_MAPPED", "the allocation is already mapped in the IOMMU page table"},
+	[IOVA_ERR_STILL_MAPPED] = {"IOVA_ERR_STILL_MAPPED", "the allocation is still mapped: unmap it before freeing, or use iova_unmap_free()"},
+	[IOVA_ERR_DEVICE_FAULT] = {"IOVA_ERR_DEVICE_FAULT", "the IOMMU blocked a device access to an address with no translation"},
+	[IOVA_ERR_NO_IOMMU] = {"IOVA_ERR_NO_IOMMU", "the domain has no IOMMU translation (created without config.iommu, or passthrough)"},
 };
 
 const char *iova_status_name(iova_status status)

@@ -19,6 +19,9 @@ enum buddy_state {
 	/* levels >= 1 only: the field's region is managed by its child word, and
 	 * the field's hint byte bounds the largest free block below (DESIGN.md) */
 	ST_SPLIT = 4,
+	/* levels >= 1 only: the first field of an allocation of several runs
+	 * whose free is under way (the others are being released) */
+	ST_FREEING = 5,
 };
 
 #define L0_FIELD_BITS 2u

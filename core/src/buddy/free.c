@@ -67,16 +67,16 @@ static bool continues_below(const struct buddy *b, unsigned L, uint64_t idx)
 	return false;
 }
 
-/* Does word w hold piece p as allocated? */
-static bool piece_live(const struct buddy *b, const struct piece *p, uint64_t w)
+/* Does word w hold piece p as allocated, its first field in state @head
+ * (ALLOC_START for the allocation's first run - or FREEING once its free
+ * has begun - ALLOC_CONT otherwise)? */
+static bool piece_live_as(const struct buddy *b, const struct piece *p, uint64_t w, unsigned head)
 {
 	const unsigned fb = b->level[p->level].fb;
 	if (!p->fields)
 		return field_get(w, fb, p->first_field) == ST_SPLIT;
 	uint64_t span = fields_span(fb, p->first_field, p->fields);
-	uint64_t want = rep(fb, ST_ALLOC_CONT) & span;
-	if (p->first)
-		want = field_set(want, fb, p->first_field, ST_ALLOC_START);
+	uint64_t want = field_set(rep(fb, ST_ALLOC_CONT) & span, fb, p->first_field, head);
 	if ((w & span) != want)
 		return false;
 	/* A handle naming fewer granules than its allocation would otherwise
@@ -88,6 +88,11 @@ static bool piece_live(const struct buddy *b, const struct piece *p, uint64_t w)
 	unsigned st = field_get(w, fb, next);
 	return st != ST_ALLOC_CONT &&
 	       !(st == ST_SPLIT && continues_below(b, p->level, (p->word << b->level[p->level].fields_log2) | next));
+}
+
+static bool piece_live(const struct buddy *b, const struct piece *p, uint64_t w)
+{
+	return piece_live_as(b, p, w, p->first ? ST_ALLOC_START : ST_ALLOC_CONT);
 }
 
 /* Are all granules of [g, e) that word j of level L covers free? */
@@ -154,54 +159,85 @@ static inline iova_status free_l0(struct buddy *b, uint64_t g, uint64_t s, struc
 	return IOVA_OK;
 }
 
-/* The general case: validate every run, then free them, first one first. */
+/* Turn run p's fields from "allocated, first field @head" to FREE. False if
+ * they are not (any more) in that state: another free of the same handle. */
+static bool release_run(struct buddy *b, struct buddy_slot *slot, const struct piece *p, unsigned head)
+{
+	const struct buddy_level *lv = &b->level[p->level];
+	_Atomic uint64_t *wp = buddy_word(b, p->level, p->word);
+	const uint64_t span = fields_span(lv->fb, p->first_field, p->fields);
+	bool guessed = p->level == 0 && atomic_load_explicit(&slot->l0_word, memory_order_relaxed) == p->word;
+	uint64_t w = guessed ? atomic_load_explicit(&slot->l0_value, memory_order_relaxed)
+			     : atomic_load_explicit(wp, memory_order_relaxed);
+	uint64_t nw;
+	for (;;) {
+		if (!piece_live_as(b, p, w, head)) {
+			if (!guessed) /* a guess from the slot may be stale; the word decides */
+				return false;
+			guessed = false;
+			w = atomic_load_explicit(wp, memory_order_relaxed);
+			continue;
+		}
+		nw = (w & ~span) | (rep(lv->fb, ST_FREE) & span);
+		if (atomic_compare_exchange_strong(wp, &w, nw))
+			break;
+		guessed = false;
+	}
+	if (p->level == 0) {
+		atomic_store_explicit(&slot->l0_word, p->word, memory_order_relaxed);
+		atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
+	}
+	buddy_summarise(b, p->level, p->word, nw);
+	return true;
+}
+
+/* A refused free: if the allocation's first field is FREEING, its free is
+ * under way in another thread: a double free. Else see bad_free(). */
+static iova_status refused(const struct buddy *b, const struct piece *head, uint64_t g, uint64_t s)
+{
+	uint64_t w = atomic_load(buddy_word(b, head->level, head->word));
+	if (head->level && field_get(w, b->level[head->level].fb, head->first_field) == ST_FREEING)
+		return IOVA_ERR_DOUBLE_FREE;
+	return bad_free(b, g, s);
+}
+
+/*
+ * The general case: validate every run, reading only; then free them. An
+ * allocation of several runs first turns its first field from ALLOC_START to
+ * FREEING with one compare-and-swap - of racing frees of the same handle
+ * exactly one gets past that step - then frees its other runs, then the first
+ * run. Until the end the first run is not free, so its space cannot be taken
+ * by someone whose own free would then misread our dying remainder as theirs.
+ */
 static __attribute__((noinline)) iova_status free_pieces(struct buddy *b, uint64_t g, uint64_t s, struct buddy_slot *slot)
 {
-
 	struct piece pieces[MAX_PIECES];
 	const unsigned n = decompose(b, g, s, pieces);
+	unsigned runs = 0, head = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (pieces[i].first)
+			head = i;
+		runs += pieces[i].fields != 0;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		const struct piece *p = &pieces[i];
-		uint64_t w = atomic_load_explicit(buddy_word(b, p->level, p->word), memory_order_relaxed);
-		if (!piece_live(b, p, w))
-			return bad_free(b, g, s);
+		if (!piece_live(b, p, atomic_load_explicit(buddy_word(b, p->level, p->word), memory_order_relaxed)))
+			return refused(b, &pieces[head], g, s);
 	}
+	if (runs == 1)
+		return release_run(b, slot, &pieces[head], ST_ALLOC_START) ? IOVA_OK : refused(b, &pieces[head], g, s);
 
-	for (unsigned i = 0; i < n; i++) {
-		const struct piece *p = &pieces[i];
-		if (!p->fields)
-			continue;
-		const struct buddy_level *lv = &b->level[p->level];
-		_Atomic uint64_t *wp = buddy_word(b, p->level, p->word);
-		uint64_t w;
-		if (p->level == 0 && atomic_load_explicit(&slot->l0_word, memory_order_relaxed) == p->word)
-			w = atomic_load_explicit(&slot->l0_value, memory_order_relaxed);
-		else
-			w = atomic_load_explicit(wp, memory_order_relaxed);
-		const uint64_t span = fields_span(lv->fb, p->first_field, p->fields);
-		uint64_t nw;
-		for (;;) {
-			if (!piece_live(b, p, w)) {
-				/* A guess from the slot may be stale; the word itself decides. */
-				uint64_t cur = atomic_load_explicit(wp, memory_order_relaxed);
-				if (cur != w) {
-					w = cur;
-					continue;
-				}
-				/* Every run was live a moment ago: only a racing free of
-				 * the same handle gets here, and it won the first run. */
-				return p->first ? IOVA_ERR_DOUBLE_FREE : bad_free(b, g, s);
-			}
-			nw = (w & ~span) | (rep(lv->fb, ST_FREE) & span);
-			if (atomic_compare_exchange_strong(wp, &w, nw))
-				break;
-		}
-		if (p->level == 0) {
-			atomic_store_explicit(&slot->l0_word, p->word, memory_order_relaxed);
-			atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
-		}
-		buddy_summarise(b, p->level, p->word, nw);
-	}
+	const struct piece *h = &pieces[head]; /* at a level >= 1: only level 0 has no remainder below */
+	_Atomic uint64_t *hp = buddy_word(b, h->level, h->word);
+	uint64_t w = atomic_load(hp);
+	do {
+		if (!piece_live(b, h, w))
+			return refused(b, h, g, s);
+	} while (!atomic_compare_exchange_weak(hp, &w, field_set(w, UP_FIELD_BITS, h->first_field, ST_FREEING)));
+	for (unsigned i = 0; i < n; i++)
+		if (i != head && pieces[i].fields && !release_run(b, slot, &pieces[i], ST_ALLOC_CONT))
+			return IOVA_ERR_UNKNOWN_HANDLE; /* cannot happen: the runs are ours since FREEING */
+	release_run(b, slot, h, ST_FREEING);
 	return IOVA_OK;
 }
 

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * imp.h - what the importers share: building a valid trace out of messy
+ * input. Callers report allocations and frees by name; imp.c keeps which
+ * names are live, turns the anomalies of real traces into counted problems
+ * (with line numbers), and keeps each stream's timestamps from going back.
+ */
+#ifndef WL_IMP_H
+#define WL_IMP_H
+
+#include "internal.h"
+#include "wl_import.h"
+
+typedef struct imp {
+	wl_trace *t;
+	const char *source;
+	const wl_import_options *opt;
+	wl_import_report *rep;
+	wl_error *err;
+	bool failed;   /* strict stop, or out of memory */
+	uint64_t line; /* current input line, for notes */
+	uint8_t *state; /* per name: NAME_* */
+	size_t state_cap;
+	uint64_t *last_ts; /* per stream */
+	size_t last_ts_cap;
+} imp;
+
+enum { NAME_NONE = 0, NAME_ALLOC, NAME_MAP, NAME_DROPPED };
+
+typedef struct imp_entry {
+	const char *name;
+	const char *description;
+	const char *params;
+	bool (*run)(imp *m, const char *data, size_t len, wl_params *p);
+	bool zip_ok; /* may read a zip archive (path only) */
+} imp_entry;
+
+/* Counts @p, keeps a note; returns false (and sets m->failed and the error)
+ * when strict. */
+bool imp_problem(imp *m, wl_import_problem p, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Stream by name; WL_NO_ID (and m->failed) on a bad token. */
+uint32_t imp_stream(imp *m, const char *name, size_t len);
+/* Allocation (@map: a page-list mapping) of @name; false only on failure. */
+bool imp_create(imp *m, uint64_t ts, uint32_t stream, const char *name, size_t len, uint64_t size, uint64_t align,
+		bool map, uint32_t segments);
+/* Release of @name: free or unmap, whichever created it. */
+bool imp_release(imp *m, uint64_t ts, uint32_t stream, const char *name, size_t len);
+/* Marks @name as deliberately dropped (its release is then dropped too). */
+bool imp_drop(imp *m, const char *name, size_t len);
+bool imp_oom(imp *m);
+
+/* "12.345678" seconds to ns, exactly (up to 9 decimals). */
+bool imp_seconds_ns(const char *s, size_t n, uint64_t *ns);
+
+extern const imp_entry wl_imp_ftrace, wl_imp_vma, wl_imp_minimalloc, wl_imp_android;
+
+#endif

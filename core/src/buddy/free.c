@@ -205,9 +205,10 @@ static iova_status refused(const struct buddy *b, const struct piece *head, uint
  * The general case: validate every run, reading only; then free them. An
  * allocation of several runs first turns its first field from ALLOC_START to
  * FREEING with one compare-and-swap - of racing frees of the same handle
- * exactly one gets past that step - then frees its other runs, then the first
- * run. Until the end the first run is not free, so its space cannot be taken
- * by someone whose own free would then misread our dying remainder as theirs.
+ * exactly one gets past that step - then frees its other runs from the
+ * deepest up, then the first run. So no run's space is free while a run below
+ * it is not, and nobody can take that space and then misread our dying
+ * remainder as the continuation of their own block.
  */
 static __attribute__((noinline)) iova_status free_pieces(struct buddy *b, uint64_t g, uint64_t s, struct buddy_slot *slot)
 {
@@ -234,7 +235,10 @@ static __attribute__((noinline)) iova_status free_pieces(struct buddy *b, uint64
 		if (!piece_live(b, h, w))
 			return refused(b, h, g, s);
 	} while (!atomic_compare_exchange_weak(hp, &w, field_set(w, UP_FIELD_BITS, h->first_field, ST_FREEING)));
-	for (unsigned i = 0; i < n; i++)
+	/* Deepest run first: a run's space must not become free while a run
+	 * below the SPLIT field after it is still allocated, or a block placed in
+	 * that space would seem to go on into our dying remainder. */
+	for (unsigned i = n; i-- > 0;)
 		if (i != head && pieces[i].fields && !release_run(b, slot, &pieces[i], ST_ALLOC_CONT))
 			return IOVA_ERR_UNKNOWN_HANDLE; /* cannot happen: the runs are ours since FREEING */
 	release_run(b, slot, h, ST_FREEING);

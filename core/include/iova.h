@@ -93,7 +93,9 @@ typedef enum iova_placement {
  *             unused tail straight back to the free pool.
  * @lowest:    lowest acceptable address of the block's first byte (inclusive).
  * @highest:   highest acceptable address of the block's last byte (inclusive);
- *             0 means "no upper limit". Both are clamped to the domain.
+ *             0 means "no upper limit". Both are clamped to the domain. They
+ *             bound the bytes held; the unused tail of a buddy's rounded
+ *             block may lie beyond @highest (it is never held).
  * @boundary:  0, or a power of two: the block must not cross a multiple of it.
  * @alignment: 0 for the natural alignment of the rounded block (its size
  *             rounded up to a power of two), or a power of two; the block is

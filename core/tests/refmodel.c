@@ -99,6 +99,7 @@ unsigned refmodel_request_errors(const refmodel *m, const iova_request *r, refmo
 		q->align = r->alignment / g;
 	q->lo = lo;
 	q->hi = hi;
+	q->block_hi = min_u64(hi + ((UINT64_C(1) << q->order) - granules), m->end);
 	q->top_down = r->placement == IOVA_PLACE_TOP_DOWN;
 	return 0;
 }
@@ -107,12 +108,12 @@ unsigned refmodel_request_errors(const refmodel *m, const iova_request *r, refmo
 static bool candidates(const refmodel_req *q, uint64_t *first, uint64_t *last)
 {
 	const uint64_t bsize = UINT64_C(1) << q->order;
-	if (q->hi < q->lo || q->hi - q->lo < bsize)
+	if (q->block_hi < q->lo || q->block_hi - q->lo < bsize)
 		return false;
 	const uint64_t f = (q->lo + q->align - 1) & ~(q->align - 1);
 	if (f < q->lo) /* wrapped */
 		return false;
-	const uint64_t l = (q->hi - bsize) & ~(q->align - 1);
+	const uint64_t l = (q->block_hi - bsize) & ~(q->align - 1);
 	if (f > l)
 		return false;
 	*first = f;
@@ -123,7 +124,7 @@ static bool candidates(const refmodel_req *q, uint64_t *first, uint64_t *last)
 bool refmodel_satisfiable(const refmodel *m, const refmodel_req *q)
 {
 	uint64_t f, l;
-	return q->lo >= m->first && q->hi <= m->end && candidates(q, &f, &l);
+	return q->lo >= m->first && q->block_hi <= m->end && candidates(q, &f, &l);
 }
 
 static bool bit_free(const refmodel *m, uint64_t g)
@@ -231,8 +232,10 @@ const char *refmodel_can_place(refmodel *m, const refmodel_req *q, uint64_t pos)
 {
 	if (pos & (q->align - 1))
 		return "misaligned";
-	if (pos < q->lo || pos > q->hi || q->hi - pos < (UINT64_C(1) << q->order))
-		return "rounded block outside the window";
+	if (pos < q->lo || pos > q->hi || q->hi - pos < q->granules)
+		return "granules held outside the window";
+	if (pos > q->block_hi || q->block_hi - pos < (UINT64_C(1) << q->order))
+		return "rounded block outside the domain";
 	pthread_mutex_lock(&m->lock);
 	bool ok = block_free(m, pos, q->order);
 	pthread_mutex_unlock(&m->lock);

@@ -10,8 +10,10 @@
  *  - a request of s granules is served by a block of the rounded size
  *    2^k >= s granules (k = ceil(log2 s)), starting at a granule number
  *    (absolute: address >> granule shift) that is a multiple of
- *    A = max(2^k, alignment in granules), the whole rounded block lying
- *    inside the acceptable window [lo, hi) and free when it is claimed;
+ *    A = max(2^k, alignment in granules); the s granules held lie inside
+ *    the acceptable window [lo, hi), the whole rounded block lies inside the
+ *    domain and is free when it is claimed (its tail may stick out of the
+ *    window: it goes straight back to the free pool);
  *  - only the first s granules are held; the tail of the rounded block
  *    stays free;
  *  - a boundary B (a power of two >= the granule-rounded size) never needs a
@@ -37,7 +39,8 @@ typedef struct refmodel_req {
 	uint64_t granules; /* s: granules held */
 	unsigned order;    /* k: the rounded block is 2^k granules */
 	uint64_t align;    /* A: granules, a power of two >= 2^k */
-	uint64_t lo, hi;   /* the rounded block must lie inside [lo, hi) */
+	uint64_t lo, hi;   /* the granules held must lie inside [lo, hi) */
+	uint64_t block_hi; /* the rounded block must end by here: min(hi + tail, domain end) */
 	bool top_down;
 } refmodel_req;
 

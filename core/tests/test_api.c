@@ -344,8 +344,20 @@ static void test_request_errors(void)
 	/* Unsatisfiable: well formed, but no placement even in an empty domain. */
 	expect_request(d, (iova_request){.size = 2 * PAGE, .lowest = B + PAGE, .highest = B + 3 * PAGE - 1},
 		       IOVA_ERR_UNSATISFIABLE, "2 pages in a misaligned 2-page window");
+	/* A trimmed block needs only its held pages inside the window; the tail of
+	 * its rounded block must still fit in the domain. */
 	expect_request(d, (iova_request){.size = 3 * PAGE, .lowest = B + 8 * PAGE, .highest = B + 11 * PAGE - 1},
-		       IOVA_ERR_UNSATISFIABLE, "3 pages in a 3-page window (the rounded block needs 4)");
+		       IOVA_OK, "3 pages in a 3-page window (the tail of the rounded 4 lies beyond it)");
+	{
+		/* 1023 pages: the last three could hold 3 pages, but their rounded
+		 * block of 4 would end past the domain. */
+		iova_domain *odd = make_domain(DOMAIN_BASE, DOMAIN_PAGES - 1);
+		expect_request(odd, (iova_request){.size = 3 * PAGE, .lowest = B + (DOMAIN_PAGES - 4) * PAGE},
+			       IOVA_ERR_UNSATISFIABLE, "3 pages in the last 3 of a 1023-page domain");
+		expect_request(odd, (iova_request){.size = 3 * PAGE, .lowest = B + (DOMAIN_PAGES - 8) * PAGE},
+			       IOVA_OK, "3 pages in the last 7 of a 1023-page domain");
+		iova_domain_destroy(odd);
+	}
 	expect_request(d, (iova_request){.size = PAGE, .alignment = UINT64_C(1) << 31}, IOVA_ERR_UNSATISFIABLE,
 		       "alignment 2 GiB in [1 GiB, 1 GiB + 4 MiB)");
 	expect_request(d, (iova_request){.size = PAGE, .lowest = B + PAGE, .highest = B + 100 * PAGE, .alignment = 128 * PAGE},

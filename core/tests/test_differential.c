@@ -442,7 +442,7 @@ static void drain_and_check_roots(struct run *R, const char *phase)
 			push_live(R, &a, r.size);
 			R->allocs++;
 			refmodel_req q = {.granules = UINT64_C(1) << k, .order = k, .align = UINT64_C(1) << k,
-					  .lo = R->first, .hi = R->end};
+					  .lo = R->first, .hi = R->end, .block_hi = R->end};
 			const char *why = refmodel_can_place(&R->m, &q, p);
 			CHECK_MSG(!why, "%s: root block of order %u at granule %" PRIu64 ": %s", where, k, p, why);
 			if (!why)
@@ -577,6 +577,9 @@ static void model_self_test(uint64_t seed)
 				q.lo = base_g;
 				q.hi = base_g + n;
 			}
+			q.block_hi = q.hi + ((UINT64_C(1) << q.order) - q.granules);
+			if (q.block_hi > base_g + n)
+				q.block_hi = base_g + n;
 			q.top_down = rng_chance(&g, 500);
 			uint64_t p1 = 0, p2 = 0;
 			bool f1 = refmodel_find(&m, &q, &p1), f2 = refmodel_find_naive(&m, &q, &p2);

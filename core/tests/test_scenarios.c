@@ -507,12 +507,18 @@ static void scenario_range(void)
 				CHECK_STATUS(alloc_pages(d, wp, start + wp / 2, start + wp + wp / 2, pl, &a), IOVA_ERR_UNSATISFIABLE);
 			if (start >= first + 1)
 				CHECK_STATUS(alloc_pages(d, wp, start - 1, start + wp - 1, pl, &a), IOVA_ERR_UNSATISFIABLE);
-			/* A non-power-of-two size needs its whole rounded block in the window. */
+			/* A non-power-of-two size needs its held pages in the window and
+			 * its whole rounded block in the domain (the tail may stick out of
+			 * the window: it is never held). */
 			if (w >= 2) {
-				CHECK_STATUS(alloc_pages(d, wp - 1, start, start + wp - 1, pl, &a), IOVA_ERR_UNSATISFIABLE);
+				CHECK_STATUS(alloc_pages(d, wp - 1, start, start + wp - 1, pl, &a), IOVA_OK);
+				CHECK_EQ(page_of(&a), start);
+				CHECK_STATUS(iova_free(d, a.handle), IOVA_OK);
 				CHECK_STATUS(alloc_pages(d, wp - 1, start, start + wp, pl, &a), IOVA_OK);
 				CHECK_EQ(page_of(&a), start);
 				CHECK_STATUS(iova_free(d, a.handle), IOVA_OK);
+				if (start + wp == end && start >= first + wp)
+					CHECK_STATUS(alloc_pages(d, wp - 1, start + 1, end, pl, &a), IOVA_ERR_UNSATISFIABLE);
 			}
 		}
 	}

@@ -188,7 +188,8 @@ static void do_alloc(struct worker *W, test_rng *g)
 		return;
 	}
 	const uint64_t p = a.iova / PAGE;
-	const bool ok = a.iova % PAGE == 0 && p % q.align == 0 && p >= q.lo && p + (UINT64_C(1) << q.order) <= q.hi &&
+	const bool ok = a.iova % PAGE == 0 && p % q.align == 0 && p >= q.lo && p + q.granules <= q.hi &&
+			p + (UINT64_C(1) << q.order) <= q.block_hi &&
 			a.size == q.granules * PAGE && a.cache_type == r.cache_type && !crosses_boundary(a.iova, a.size, r.boundary);
 	if (!ok) {
 		describe(&r, desc, sizeof desc);

@@ -452,7 +452,11 @@ static __attribute__((noinline)) iova_status alloc_search(struct buddy *b, const
 							uint64_t *first_granule)
 {
 	const uint64_t bsize = UINT64_C(1) << req->order;
-	if (iova_round_up(req->lo, req->align) + bsize > req->hi || req->order >= 5 + 4 * b->top)
+	/* The granules held must lie in the window; the unused tail of the
+	 * rounded block may stick out of it (it is free again at once) but not
+	 * out of the space. */
+	const uint64_t hi = iova_min(req->hi + (bsize - req->granules), b->space.end);
+	if (iova_round_up(req->lo, req->align) + bsize > hi || req->order >= 5 + 4 * b->top)
 		return IOVA_ERR_UNSATISFIABLE;
 	struct claim c = {
 		.level = buddy_level_of_order(req->order),
@@ -461,7 +465,7 @@ static __attribute__((noinline)) iova_status alloc_search(struct buddy *b, const
 		.size = req->granules,
 		.align = req->align,
 		.lo = req->lo,
-		.hi = req->hi,
+		.hi = hi,
 		.top_down = req->placement == IOVA_PLACE_TOP_DOWN,
 		.spread = iova_thread_slots_in_use() > 1,
 		.slot = slot,

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fixture.c - the per-run domain every micro-benchmark shares, and the
+ * registration and failure-reporting helpers around it.
+ */
+#include "micro.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct micro_options micro_opts = {.scale = 1.0, .block_bytes = MICRO_GRANULE, .repetitions = 1};
+
+/*
+ * The run's domain. Written by the setup hook on the main thread before the
+ * benchmark threads are started and cleared by the teardown hook after they
+ * are joined, so thread creation and joining order every access: no atomics.
+ */
+static iova_domain *run_domain;
+static iova_status run_status = IOVA_ERR_INVALID_ARGUMENT;
+static const char *run_strategy;
+
+static const char *slot_strategy[MICRO_MAX_STRATEGIES];
+
+static void fixture_setup(unsigned slot)
+{
+	const iova_domain_config cfg = {
+		.base = 0,
+		.size = MICRO_SPACE_BYTES,
+		.granule = MICRO_GRANULE,
+		.strategy = slot_strategy[slot],
+	};
+	run_strategy = slot_strategy[slot];
+	run_status = iova_domain_create(&cfg, &run_domain);
+}
+
+/* gb_hook_fn carries no context, so the slot number is baked into one small
+ * function per slot. */
+#define SLOT_HOOK(i)                                                                                   \
+	static void setup_slot_##i(const gb_state *st)                                                 \
+	{                                                                                              \
+		(void)st;                                                                              \
+		fixture_setup(i);                                                                      \
+	}
+SLOT_HOOK(0) SLOT_HOOK(1) SLOT_HOOK(2) SLOT_HOOK(3) SLOT_HOOK(4) SLOT_HOOK(5) SLOT_HOOK(6) SLOT_HOOK(7)
+SLOT_HOOK(8) SLOT_HOOK(9) SLOT_HOOK(10) SLOT_HOOK(11) SLOT_HOOK(12) SLOT_HOOK(13) SLOT_HOOK(14) SLOT_HOOK(15)
+SLOT_HOOK(16) SLOT_HOOK(17) SLOT_HOOK(18) SLOT_HOOK(19) SLOT_HOOK(20) SLOT_HOOK(21) SLOT_HOOK(22) SLOT_HOOK(23)
+SLOT_HOOK(24) SLOT_HOOK(25) SLOT_HOOK(26) SLOT_HOOK(27) SLOT_HOOK(28) SLOT_HOOK(29) SLOT_HOOK(30) SLOT_HOOK(31)
+#undef SLOT_HOOK
+
+static const gb_hook_fn slot_hooks[MICRO_MAX_STRATEGIES] = {
+	setup_slot_0,  setup_slot_1,  setup_slot_2,  setup_slot_3,  setup_slot_4,  setup_slot_5,  setup_slot_6,
+	setup_slot_7,  setup_slot_8,  setup_slot_9,  setup_slot_10, setup_slot_11, setup_slot_12, setup_slot_13,
+	setup_slot_14, setup_slot_15, setup_slot_16, setup_slot_17, setup_slot_18, setup_slot_19, setup_slot_20,
+	setup_slot_21, setup_slot_22, setup_slot_23, setup_slot_24, setup_slot_25, setup_slot_26, setup_slot_27,
+	setup_slot_28, setup_slot_29, setup_slot_30, setup_slot_31,
+};
+
+gb_hook_fn micro_fixture_hook(unsigned slot, const char *strategy)
+{
+	if (slot >= MICRO_MAX_STRATEGIES)
+		return NULL;
+	slot_strategy[slot] = strategy;
+	return slot_hooks[slot];
+}
+
+void micro_fixture_teardown(const gb_state *st)
+{
+	(void)st;
+	iova_domain_destroy(run_domain);
+	run_domain = NULL;
+	run_status = IOVA_ERR_INVALID_ARGUMENT;
+}
+
+iova_domain *micro_domain(gb_state *st)
+{
+	if (run_domain)
+		return run_domain;
+	char msg[160];
+	snprintf(msg, sizeof msg, "iova_domain_create(strategy \"%s\") failed: %s", run_strategy ? run_strategy : "?",
+		 iova_status_name(run_status));
+	gb_skip_with_error(st, msg);
+	return NULL;
+}
+
+void micro_fail(gb_state *st, const char *what, uint64_t bytes, iova_status status)
+{
+	char msg[160];
+	snprintf(msg, sizeof msg, "%s(%llu bytes) failed in thread %d: %s", what, (unsigned long long)bytes,
+		 gb_thread_index(st), iova_status_name(status));
+	gb_skip_with_error(st, msg);
+}
+
+iova_handle *micro_handle_array(gb_state *st, size_t count)
+{
+	iova_handle *h = malloc((count ? count : 1) * sizeof *h);
+	if (!h) {
+		char msg[96];
+		snprintf(msg, sizeof msg, "no host memory for %zu handles", count);
+		gb_skip_with_error(st, msg);
+		return NULL;
+	}
+	memset(h, 0, (count ? count : 1) * sizeof *h);
+	return h;
+}
+
+uint64_t micro_scaled(uint64_t count)
+{
+	double v = nearbyint((double)count * micro_opts.scale);
+	return v < 1.0 ? 1 : (uint64_t)v;
+}
+
+gb_bench *micro_register_workload(const char *family, const char *strategy, gb_fn fn, gb_hook_fn setup)
+{
+	char name[256];
+	snprintf(name, sizeof name, "%s/%s", family, strategy);
+	gb_bench *b = gb_register(name, fn);
+	for (int i = 0; i < micro_opts.thread_count_n; i++)
+		gb_threads(b, micro_opts.thread_counts[i]);
+	/* One iteration is the whole workload: its wall-clock time is what the
+	 * "ops" rate counter divides by. */
+	gb_iterations(b, 1);
+	gb_use_real_time(b);
+	gb_repetitions(b, micro_opts.repetitions);
+	gb_setup(b, setup);
+	gb_teardown(b, micro_fixture_teardown);
+	return b;
+}

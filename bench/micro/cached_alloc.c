@@ -17,6 +17,7 @@ static void bm_cached_alloc(gb_state *st)
 	const uint64_t rounds = micro_scaled(CACHED_ALLOC_ROUNDS);
 	uint64_t ops = 0;
 	while (gb_keep_running(st)) {
+		micro_span_begin();
 		for (uint64_t i = 0; d && i < rounds; i++) {
 			iova_allocation a;
 			iova_status s = iova_alloc(d, &req, &a);
@@ -31,8 +32,9 @@ static void bm_cached_alloc(gb_state *st)
 			}
 			ops += 2;
 		}
+		micro_span_end();
 	}
-	gb_counter(st, "ops", (double)ops, GB_COUNTER_RATE);
+	micro_report_ops(st, ops);
 }
 
 void micro_register_cached_alloc(const char *strategy, gb_hook_fn setup)

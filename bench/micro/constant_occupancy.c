@@ -28,6 +28,7 @@ static void bm_constant_occupancy(gb_state *st)
 	uint64_t rng = UINT64_C(0x243f6a8885a308d3) ^ ((uint64_t)gb_thread_index(st) << 32);
 	uint64_t ops = 0;
 	while (gb_keep_running(st)) {
+		micro_span_begin();
 		unsigned held = 0;
 		for (; d && held < OCCUPANCY_BLOCKS; held++) {
 			iova_allocation a;
@@ -69,8 +70,9 @@ static void bm_constant_occupancy(gb_state *st)
 			}
 			ops++;
 		}
+		micro_span_end();
 	}
-	gb_counter(st, "ops", (double)ops, GB_COUNTER_RATE);
+	micro_report_ops(st, ops);
 }
 
 void micro_register_constant_occupancy(const char *strategy, gb_hook_fn setup)

@@ -6,9 +6,11 @@
 #include "micro.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct micro_options micro_opts = {.scale = 1.0, .block_bytes = MICRO_GRANULE, .repetitions = 1};
 
@@ -23,6 +25,55 @@ static const char *run_strategy;
 
 static const char *slot_strategy[MICRO_MAX_STRATEGIES];
 
+/*
+ * The run's span, for ops_makespan. Reset by the setup hook before the
+ * threads start. Threads publish their start, end and operations with
+ * relaxed min/max/add, then count themselves done with a release
+ * increment; the thread whose increment completes the count acquires all
+ * of them and reports.
+ */
+static _Atomic uint64_t span_first_start, span_last_end, span_ops;
+static _Atomic int span_done;
+static _Thread_local uint64_t span_my_start;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void micro_span_begin(void) { span_my_start = now_ns(); }
+
+void micro_span_end(void)
+{
+	uint64_t end = now_ns();
+	uint64_t v = atomic_load_explicit(&span_first_start, memory_order_relaxed);
+	while (span_my_start < v &&
+	       !atomic_compare_exchange_weak_explicit(&span_first_start, &v, span_my_start, memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+	v = atomic_load_explicit(&span_last_end, memory_order_relaxed);
+	while (end > v && !atomic_compare_exchange_weak_explicit(&span_last_end, &v, end, memory_order_relaxed,
+								memory_order_relaxed))
+		;
+}
+
+void micro_report_ops(gb_state *st, uint64_t ops)
+{
+	gb_counter(st, "ops", (double)ops, GB_COUNTER_RATE);
+	atomic_fetch_add_explicit(&span_ops, ops, memory_order_relaxed);
+	if (atomic_fetch_add_explicit(&span_done, 1, memory_order_acq_rel) + 1 != gb_threads_count(st))
+		return;
+	uint64_t first = atomic_load_explicit(&span_first_start, memory_order_relaxed);
+	uint64_t last = atomic_load_explicit(&span_last_end, memory_order_relaxed);
+	uint64_t total = atomic_load_explicit(&span_ops, memory_order_relaxed);
+	/* Not a rate counter: the division is ours. Only this thread sets
+	 * it, so the sum over threads is this value. */
+	if (last > first)
+		gb_counter(st, "ops_makespan", (double)total * 1e9 / (double)(last - first), GB_COUNTER_DEFAULT);
+}
+
 static void fixture_setup(unsigned slot)
 {
 	const iova_domain_config cfg = {
@@ -32,6 +83,10 @@ static void fixture_setup(unsigned slot)
 		.strategy = slot_strategy[slot],
 	};
 	run_strategy = slot_strategy[slot];
+	atomic_store(&span_first_start, UINT64_MAX);
+	atomic_store(&span_last_end, 0);
+	atomic_store(&span_ops, 0);
+	atomic_store(&span_done, 0);
 	run_status = iova_domain_create(&cfg, &run_domain);
 }
 

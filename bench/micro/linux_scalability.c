@@ -24,6 +24,7 @@ static void bm_linux_scalability(gb_state *st)
 		d = NULL;
 	uint64_t ops = 0;
 	while (gb_keep_running(st)) {
+		micro_span_begin();
 		for (unsigned pass = 0; d && pass < SCALABILITY_PASSES; pass++) {
 			for (size_t i = 0; i < blocks; i++) {
 				iova_allocation a;
@@ -44,9 +45,10 @@ static void bm_linux_scalability(gb_state *st)
 			}
 			ops += d ? 2 * (uint64_t)blocks : 0;
 		}
+		micro_span_end();
 	}
 	free(h);
-	gb_counter(st, "ops", (double)ops, GB_COUNTER_RATE);
+	micro_report_ops(st, ops);
 }
 
 void micro_register_linux_scalability(const char *strategy, gb_hook_fn setup)

@@ -60,6 +60,25 @@ iova_domain *micro_domain(gb_state *st);
 void micro_fail(gb_state *st, const char *what, uint64_t bytes, iova_status status);
 
 /**
+ * micro_span_begin() / micro_span_end() - bracket one thread's whole
+ * workload, inside its gb_keep_running() loop (that is, inside the timed
+ * region), for micro_report_ops().
+ */
+void micro_span_begin(void);
+void micro_span_end(void);
+
+/**
+ * micro_report_ops() - report the thread's @ops alloc and free operations
+ * as the "ops" rate counter (Google Benchmark: summed over threads, divided
+ * by the threads' mean wall time) and, from whichever thread reports last,
+ * "ops_makespan": all threads' operations divided by the time from the
+ * first thread's micro_span_begin() to the last one's micro_span_end().
+ * The two differ when threads finish at different times (a descheduled
+ * thread on a shared machine); ops_makespan is the conservative one.
+ */
+void micro_report_ops(gb_state *st, uint64_t ops);
+
+/**
  * micro_handle_array() - room for @count handles, allocated and touched
  * before the timed loop so that host page faults on it are not counted as
  * the allocator's cost. Free with free().

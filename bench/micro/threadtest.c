@@ -26,6 +26,7 @@ static void bm_threadtest(gb_state *st)
 		d = NULL;
 	uint64_t ops = 0;
 	while (gb_keep_running(st)) {
+		micro_span_begin();
 		for (uint64_t b = 0; d && b < bursts; b++) {
 			for (size_t i = 0; i < blocks; i++) {
 				iova_allocation a;
@@ -46,9 +47,10 @@ static void bm_threadtest(gb_state *st)
 			}
 			ops += d ? 2 * (uint64_t)blocks : 0;
 		}
+		micro_span_end();
 	}
 	free(h);
-	gb_counter(st, "ops", (double)ops, GB_COUNTER_RATE);
+	micro_report_ops(st, ops);
 }
 
 void micro_register_threadtest(const char *strategy, gb_hook_fn setup)

@@ -426,6 +426,11 @@ static void check_entry(const jvalue *b, size_t index)
 	if (ops && ops->kind == J_NUMBER)
 		CHECK_MSG(isfinite(ops->number) && ops->number > 0, "%s: ops = %g, want a finite rate > 0", name,
 			  ops->number);
+	/* The whole workloads also report it; where present it is a rate too. */
+	const jvalue *span = member(b, "ops_makespan");
+	if (span)
+		CHECK_MSG(span->kind == J_NUMBER && isfinite(span->number) && span->number > 0,
+			  "%s: ops_makespan is not a finite rate > 0", name);
 }
 
 int main(int argc, char **argv)

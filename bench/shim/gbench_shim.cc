@@ -11,12 +11,17 @@
 
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -139,11 +144,34 @@ void gb_counter(gb_state *st, const char *name, double value, unsigned flags)
 
 int gb_main(int argc, char **argv)
 {
-	benchmark::Initialize(&argc, argv);
-	if (benchmark::ReportUnrecognizedArguments(argc, argv))
+	// The library writes --benchmark_out=FILE as it goes, so a crash or
+	// kill would leave a truncated report where the previous good one
+	// was. Point it at FILE.tmp.PID and rename once the run is complete.
+	static const char kOutFlag[] = "--benchmark_out=";
+	std::string out_path, tmp_flag;
+	std::vector<char *> args(argv, argv + argc);
+	args.push_back(nullptr);
+	for (int i = 1; i < argc; i++) {
+		if (std::strncmp(args[i], kOutFlag, sizeof kOutFlag - 1) == 0 && args[i][sizeof kOutFlag - 1]) {
+			out_path = args[i] + sizeof kOutFlag - 1;
+			tmp_flag = kOutFlag + out_path + ".tmp." + std::to_string(getpid());
+			args[i] = &tmp_flag[0];
+		}
+	}
+	int n = argc;
+	benchmark::Initialize(&n, args.data());
+	if (benchmark::ReportUnrecognizedArguments(n, args.data()))
 		return 1;
 	std::size_t ran = benchmark::RunSpecifiedBenchmarks();
-	benchmark::Shutdown();
+	benchmark::Shutdown(); // flushes and closes the output file
+	if (!out_path.empty()) {
+		const char *tmp = tmp_flag.c_str() + sizeof kOutFlag - 1;
+		if (std::rename(tmp, out_path.c_str()) != 0) {
+			std::fprintf(stderr, "gbench shim: cannot rename %s to %s: %s\n", tmp, out_path.c_str(),
+				     std::strerror(errno));
+			return 1;
+		}
+	}
 	// A --benchmark_filter matching nothing is a bad flag (the library has
 	// already said so on stderr); a run that did nothing must not pass CI.
 	if (ran == 0)

@@ -26,28 +26,34 @@ static const char *run_strategy;
 static const char *slot_strategy[MICRO_MAX_STRATEGIES];
 
 /*
- * The run's span, for ops_makespan. Reset by the setup hook before the
- * threads start. Threads publish their start, end and operations with
- * relaxed min/max/add, then count themselves done with a release
- * increment; the thread whose increment completes the count acquires all
- * of them and reports.
+ * The run's span, for ops_makespan and ops_cpu. Reset by the setup hook
+ * before the threads start. Threads publish their start, end, CPU time and
+ * operations with relaxed min/max/add, then count themselves done with a
+ * release increment; the thread whose increment completes the count
+ * acquires all of them and reports.
  */
-static _Atomic uint64_t span_first_start, span_last_end, span_ops;
+static _Atomic uint64_t span_first_start, span_last_end, span_ops, span_cpu;
 static _Atomic int span_done;
-static _Thread_local uint64_t span_my_start;
+static _Thread_local uint64_t span_my_start, span_my_cpu_start;
 
-static uint64_t now_ns(void)
+static uint64_t now_ns(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void micro_span_begin(void) { span_my_start = now_ns(); }
+void micro_span_begin(void)
+{
+	span_my_cpu_start = now_ns(CLOCK_THREAD_CPUTIME_ID);
+	span_my_start = now_ns(CLOCK_MONOTONIC);
+}
 
 void micro_span_end(void)
 {
-	uint64_t end = now_ns();
+	uint64_t end = now_ns(CLOCK_MONOTONIC);
+	atomic_fetch_add_explicit(&span_cpu, now_ns(CLOCK_THREAD_CPUTIME_ID) - span_my_cpu_start,
+				  memory_order_relaxed);
 	uint64_t v = atomic_load_explicit(&span_first_start, memory_order_relaxed);
 	while (span_my_start < v &&
 	       !atomic_compare_exchange_weak_explicit(&span_first_start, &v, span_my_start, memory_order_relaxed,
@@ -68,10 +74,14 @@ void micro_report_ops(gb_state *st, uint64_t ops)
 	uint64_t first = atomic_load_explicit(&span_first_start, memory_order_relaxed);
 	uint64_t last = atomic_load_explicit(&span_last_end, memory_order_relaxed);
 	uint64_t total = atomic_load_explicit(&span_ops, memory_order_relaxed);
-	/* Not a rate counter: the division is ours. Only this thread sets
-	 * it, so the sum over threads is this value. */
+	uint64_t cpu = atomic_load_explicit(&span_cpu, memory_order_relaxed);
+	/* Not rate counters: the divisions are ours. Only this thread sets
+	 * them, so their sums over threads are these values. */
 	if (last > first)
 		gb_counter(st, "ops_makespan", (double)total * 1e9 / (double)(last - first), GB_COUNTER_DEFAULT);
+	if (cpu > 0)
+		gb_counter(st, "ops_cpu", (double)total * 1e9 * gb_threads_count(st) / (double)cpu,
+			   GB_COUNTER_DEFAULT);
 }
 
 static void fixture_setup(unsigned slot)
@@ -86,6 +96,7 @@ static void fixture_setup(unsigned slot)
 	atomic_store(&span_first_start, UINT64_MAX);
 	atomic_store(&span_last_end, 0);
 	atomic_store(&span_ops, 0);
+	atomic_store(&span_cpu, 0);
 	atomic_store(&span_done, 0);
 	run_status = iova_domain_create(&cfg, &run_domain);
 }

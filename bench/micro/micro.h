@@ -75,6 +75,11 @@ void micro_span_end(void);
  * first thread's micro_span_begin() to the last one's micro_span_end().
  * The two differ when threads finish at different times (a descheduled
  * thread on a shared machine); ops_makespan is the conservative one.
+ * Also "ops_cpu": all operations divided by the threads' mean CPU time,
+ * i.e. what "ops" would be had no thread ever been descheduled. Robust
+ * against a shared machine's steal time, but blind to time a strategy
+ * spends asleep (on a mutex, say): compare strategies by it only when none
+ * of them sleeps.
  */
 void micro_report_ops(gb_state *st, uint64_t ops);
 

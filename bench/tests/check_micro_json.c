@@ -65,11 +65,14 @@ static void check_entry(const jvalue *b, size_t index)
 	if (ops && ops->kind == J_NUMBER)
 		CHECK_MSG(isfinite(ops->number) && ops->number > 0, "%s: ops = %g, want a finite rate > 0", name,
 			  ops->number);
-	/* The whole workloads also report it; where present it is a rate too. */
-	const jvalue *span = json_member(b, "ops_makespan");
-	if (span)
-		CHECK_MSG(span->kind == J_NUMBER && isfinite(span->number) && span->number > 0,
-			  "%s: ops_makespan is not a finite rate > 0", name);
+	/* The whole workloads also report these; where present they are rates too. */
+	static const char *const also[] = {"ops_makespan", "ops_cpu"};
+	for (size_t i = 0; i < sizeof also / sizeof also[0]; i++) {
+		const jvalue *v = json_member(b, also[i]);
+		if (v)
+			CHECK_MSG(v->kind == J_NUMBER && isfinite(v->number) && v->number > 0,
+				  "%s: %s is not a finite rate > 0", name, also[i]);
+	}
 }
 
 int main(int argc, char **argv)

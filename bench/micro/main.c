@@ -18,6 +18,7 @@
 #define DEFAULT_REPETITIONS 5
 #define DEFAULT_MIN_TIME 0.5 /* Google Benchmark's own default, in seconds */
 #define QUICK_SCALE 0.01
+#define MAX_SCALE 1000.0 /* constant-occupancy would take hours beyond this */
 
 static const char usage[] =
 	"iovabench-micro: allocator micro-benchmarks (Google Benchmark; its --benchmark_* flags apply)\n"
@@ -25,7 +26,8 @@ static const char usage[] =
 	"                        each may carry the \"+cache\" suffix\n"
 	"  --scale=F             multiply the workloads' operation counts by F (default 1)\n"
 	"  --quick               --scale=0.01 and one repetition: a smoke test, not a measurement\n"
-	"  --block-size=BYTES    block size S of the workloads (default 4096; K, M, G suffixes)\n";
+	"  --block-size=BYTES    block size S of the workloads (default 4096; K, M, G suffixes)\n"
+	"  --list-strategies     print the registered strategies and exit\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -65,7 +67,7 @@ static bool parse_scale(const char *s, double *out)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0)
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > MAX_SCALE)
 		return false;
 	*out = v;
 	return true;
@@ -171,7 +173,8 @@ int main(int argc, char **argv)
 				return 1;
 		} else if (has_prefix(a, "--scale=")) {
 			if (!parse_scale(a + strlen("--scale="), &micro_opts.scale))
-				return usage_error("--scale: \"%s\" is not a positive number", a + strlen("--scale="));
+				return usage_error("--scale: \"%s\" is not a number above 0 and at most 1000",
+						   a + strlen("--scale="));
 			scale_given = true;
 		} else if (!strcmp(a, "--quick")) {
 			quick = true;
@@ -221,9 +224,10 @@ int main(int argc, char **argv)
 	/* Record the settings that change what the numbers mean in the
 	 * report's context (console header and JSON "context"). */
 	char context[1024];
-	int len = snprintf(context, sizeof context, "--benchmark_context=%s%siovabench_scale=%g,iovabench_block_bytes=%llu",
-		 context_flag ? context_flag + strlen("--benchmark_context=") : "", context_flag ? "," : "",
-		 micro_opts.scale, (unsigned long long)micro_opts.block_bytes);
+	int len = snprintf(context, sizeof context,
+			   "--benchmark_context=%s%siovabench_scale=%g,iovabench_block_bytes=%llu",
+			   context_flag ? context_flag + strlen("--benchmark_context=") : "", context_flag ? "," : "",
+			   micro_opts.scale, (unsigned long long)micro_opts.block_bytes);
 	if (len < 0 || (size_t)len >= sizeof context)
 		return usage_error("--benchmark_context: too long (%s)", "over 900 characters");
 	/* Scaling the workloads scales the time-driven alloc-free runs too.

@@ -21,10 +21,14 @@ static void bm_alloc_free(gb_state *st)
 			continue; /* setup failed and was reported: the loop ends now */
 		iova_allocation a;
 		iova_status s = iova_alloc(d, &req, &a);
-		if (s == IOVA_OK)
-			s = iova_free(d, a.handle);
 		if (s != IOVA_OK) {
-			micro_fail(st, "iova_alloc/iova_free", bytes, s);
+			micro_fail(st, "iova_alloc", bytes, s);
+			d = NULL;
+			continue;
+		}
+		s = iova_free(d, a.handle);
+		if (s != IOVA_OK) {
+			micro_fail(st, "iova_free", bytes, s);
 			d = NULL;
 			continue;
 		}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * alloc_free.c - "alloc-free/<strategy>/order:<k>": the latency of one
+ * allocation of 2^k granules immediately freed again, the allocator's
+ * shortest round trip. Google Benchmark chooses the iteration count.
+ */
+#include "micro.h"
+
+#include <stdio.h>
+
+static const int64_t orders[] = {0, 4, 9, 18};
+
+static void bm_alloc_free(gb_state *st)
+{
+	iova_domain *d = micro_domain(st);
+	const uint64_t bytes = (uint64_t)MICRO_GRANULE << gb_range(st, 0);
+	const iova_request req = {.size = bytes};
+	int64_t pairs = 0;
+	while (gb_keep_running(st)) {
+		if (!d)
+			continue; /* setup failed and was reported: the loop ends now */
+		iova_allocation a;
+		iova_status s = iova_alloc(d, &req, &a);
+		if (s != IOVA_OK) {
+			micro_fail(st, "iova_alloc", bytes, s);
+			d = NULL;
+			continue;
+		}
+		s = iova_free(d, a.handle);
+		if (s != IOVA_OK) {
+			micro_fail(st, "iova_free", bytes, s);
+			d = NULL;
+			continue;
+		}
+		pairs++;
+	}
+	gb_set_items_processed(st, pairs);
+	gb_counter(st, "ops", 2.0 * (double)pairs, GB_COUNTER_RATE);
+}
+
+void micro_register_alloc_free(const char *strategy, gb_hook_fn setup)
+{
+	char name[256];
+	snprintf(name, sizeof name, "alloc-free/%s", strategy);
+	gb_bench *b = gb_register(name, bm_alloc_free);
+	gb_arg_name(b, "order");
+	for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)
+		gb_arg(b, orders[i]);
+	for (int i = 0; i < micro_opts.thread_count_n; i++)
+		gb_threads(b, micro_opts.thread_counts[i]);
+	/* Several threads share the wall clock: per-thread CPU time would
+	 * report each thread's rate, not the domain's. */
+	gb_use_real_time(b);
+	gb_setup(b, setup);
+	gb_teardown(b, micro_fixture_teardown);
+}

@@ -22,8 +22,11 @@
 
 static const char usage[] =
 	"iovabench-micro: allocator micro-benchmarks (Google Benchmark; its --benchmark_* flags apply)\n"
-	"  --strategies=A,B,...  strategies to benchmark (default: every registered one);\n"
-	"                        each may carry the \"+cache\" suffix\n"
+	"  --strategies=A,B,...  strategies to benchmark (default: every registered one,\n"
+	"                        with and without \"+cache\"); each may carry the suffix\n"
+	"  --suite=S,...         core (default: alloc+free per order and the four NBBS\n"
+	"                        workloads), streaming-dma (IOMMU policies), workloads\n"
+	"                        (trace parsing and replayer overhead), or all\n"
 	"  --scale=F             multiply the workloads' operation counts by F (default 1)\n"
 	"  --quick               --scale=0.01 and one repetition: a smoke test, not a measurement\n"
 	"  --block-size=BYTES    block size S of the workloads (default 4096; K, M, G suffixes)\n"
@@ -162,6 +165,7 @@ int main(int argc, char **argv)
 	const char *strategies[MICRO_MAX_STRATEGIES];
 	int strategy_n = 0;
 	bool quick = false, scale_given = false, min_time_given = false;
+	bool suite_core = true, suite_dma = false, suite_workloads = false;
 	int user_reps = 0;
 	char *context_flag = NULL;
 	int kept = 1;
@@ -176,6 +180,21 @@ int main(int argc, char **argv)
 				return usage_error("--scale: \"%s\" is not a number above 0 and at most 1000",
 						   a + strlen("--scale="));
 			scale_given = true;
+		} else if (has_prefix(a, "--suite=")) {
+			suite_core = suite_dma = suite_workloads = false;
+			char *list = a + strlen("--suite=");
+			for (char *save, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(tok, "core"))
+					suite_core = true;
+				else if (!strcmp(tok, "streaming-dma"))
+					suite_dma = true;
+				else if (!strcmp(tok, "workloads"))
+					suite_workloads = true;
+				else if (!strcmp(tok, "all"))
+					suite_core = suite_dma = suite_workloads = true;
+				else
+					return usage_error("--suite: unknown suite \"%s\" (core, streaming-dma, workloads, all)", tok);
+			}
 		} else if (!strcmp(a, "--quick")) {
 			quick = true;
 		} else if (has_prefix(a, "--block-size=")) {
@@ -206,13 +225,21 @@ int main(int argc, char **argv)
 	micro_opts.repetitions = user_reps ? user_reps : quick ? 1 : DEFAULT_REPETITIONS;
 	choose_thread_counts();
 
+	static char cached_names[MICRO_MAX_STRATEGIES][64];
 	if (strategy_n == 0) {
-		if (iova_strategy_count() > MICRO_MAX_STRATEGIES)
-			return usage_error("more than %s registered strategies: choose with --strategies", "32");
-		for (size_t i = 0; i < iova_strategy_count(); i++)
+		if (2 * iova_strategy_count() > MICRO_MAX_STRATEGIES)
+			return usage_error("more than %s registered strategies: choose with --strategies", "16");
+		for (size_t i = 0; i < iova_strategy_count(); i++) {
 			strategies[strategy_n++] = iova_strategy_name(i);
+			snprintf(cached_names[i], sizeof cached_names[i], "%s+cache", iova_strategy_name(i));
+			strategies[strategy_n++] = cached_names[i];
+		}
 	}
-	for (int i = 0; i < strategy_n; i++) {
+	if (suite_dma)
+		bench_streaming_dma_register(strategies, strategy_n);
+	if (suite_workloads)
+		bench_workloads_register();
+	for (int i = 0; suite_core && i < strategy_n; i++) {
 		gb_hook_fn setup = micro_fixture_hook((unsigned)i, strategies[i]);
 		micro_register_alloc_free(strategies[i], setup);
 		micro_register_cached_alloc(strategies[i], setup);

@@ -106,6 +106,10 @@ void micro_register_threadtest(const char *strategy, gb_hook_fn setup);
 void micro_register_constant_occupancy(const char *strategy, gb_hook_fn setup);
 void micro_register_linux_scalability(const char *strategy, gb_hook_fn setup);
 
+/* Other suites (their own files). */
+void bench_streaming_dma_register(const char *const *strategies, int count);
+void bench_workloads_register(void);
+
 /* splitmix64 (Steele, Lea, Flood 2014): a tiny, seedable, thread-private
  * generator; rand() is neither thread-safe nor reproducible per thread. */
 static inline uint64_t micro_splitmix64(uint64_t *state)

@@ -8,6 +8,7 @@
  */
 #include "domain.h"
 #include "handle.h"
+#include "buddy/fast.h"
 #include "prim/memory.h"
 
 #include <stdlib.h>
@@ -155,21 +156,26 @@ static iova_status normalise_constrained(const iova_domain *d, const iova_reques
 	return IOVA_OK;
 }
 
-static inline iova_status normalise(const iova_domain *d, const iova_request *r, iova_req *q)
+/* Most requests say only "this many bytes, anywhere": no window, boundary or
+ * alignment, valid enums, a size the domain can hold. */
+static inline bool unconstrained(const iova_domain *d, const iova_request *r)
 {
-	/* Most requests say only "this many bytes, anywhere". */
-	if (IOVA_LIKELY((r->lowest | r->highest | r->boundary | r->alignment) == 0 && r->size - 1 < d->config.size &&
-			(unsigned)r->cache_type <= IOVA_CACHE_WRITE_COMBINED && (unsigned)r->placement <= IOVA_PLACE_TOP_DOWN)) {
-		const unsigned shift = d->space.granule_shift;
-		q->granules = (r->size >> shift) + ((r->size & d->granule_mask) != 0);
-		q->order = iova_log2_ceil(q->granules);
-		q->align = UINT64_C(1) << q->order;
-		q->lo = d->space.first;
-		q->hi = d->space.end;
-		q->placement = r->placement;
-		return iova_round_up(q->lo, q->align) + q->granules <= q->hi ? IOVA_OK : IOVA_ERR_UNSATISFIABLE;
-	}
-	return normalise_constrained(d, r, q);
+	return (r->lowest | r->highest | r->boundary | r->alignment) == 0 && r->size - 1 < d->config.size &&
+	       (unsigned)r->cache_type <= IOVA_CACHE_WRITE_COMBINED && (unsigned)r->placement <= IOVA_PLACE_TOP_DOWN;
+}
+
+static inline iova_status normalise(const iova_domain *d, const iova_request *r, bool any_place, iova_req *q)
+{
+	if (!any_place)
+		return normalise_constrained(d, r, q);
+	const unsigned shift = d->space.granule_shift;
+	q->granules = (r->size + d->granule_mask) >> shift;
+	q->order = iova_log2_ceil(q->granules);
+	q->align = UINT64_C(1) << q->order;
+	q->lo = d->space.first;
+	q->hi = d->space.end;
+	q->placement = r->placement;
+	return iova_round_up(q->lo, q->align) + q->granules <= q->hi ? IOVA_OK : IOVA_ERR_UNSATISFIABLE;
 }
 
 iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *out)
@@ -183,9 +189,15 @@ iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *o
 	q.slot = iova_thread_slot();
 	struct domain_counters *ctr = &d->counters[q.slot];
 	uint64_t g;
-	iova_status st = normalise(d, r, &q);
-	if (IOVA_LIKELY(st == IOVA_OK)) /* direct call for the default strategy: inlinable */
-		st = d->ops == &iova_buddy_lf_ops ? buddy_alloc(d->strategy, &q, &g) : d->ops->alloc(d->strategy, &q, &g);
+	const bool any_place = unconstrained(d, r);
+	iova_status st = normalise(d, r, any_place, &q);
+	if (IOVA_LIKELY(st == IOVA_OK)) {
+		if (d->ops != &iova_buddy_lf_ops)
+			st = d->ops->alloc(d->strategy, &q, &g);
+		else if (!(q.order < 5 && (any_place ? buddy_alloc_small(d->strategy, &q, false, &g) /* inline: */
+						     : buddy_alloc_small(d->strategy, &q, true, &g))))     /* the hottest path */
+			st = buddy_alloc_slow(d->strategy, &q, &g);
+	}
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {
 		memset(out, 0, sizeof *out);
 		counter_add(&ctr->failed_allocs, 1, q.slot);
@@ -216,7 +228,10 @@ iova_status iova_free(iova_domain *d, iova_handle h)
 		const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
 		if (IOVA_UNLIKELY(d->iommu)) /* may wait for an IOTLB flush */
 			st = iommu_free(d, first, granules, slot);
-		else if (d->ops == &iova_buddy_lf_ops) /* direct call for the default strategy */
+		else if (d->ops == &iova_buddy_lf_ops && granules <= 16 && !(first & (granules - 1)) &&
+			 first >= d->space.first && first + granules <= d->space.end)
+			st = buddy_free_small(d->strategy, first, granules, slot); /* inline: the hottest path */
+		else if (d->ops == &iova_buddy_lf_ops)
 			st = buddy_free(d->strategy, first, granules, slot);
 		else
 			st = d->ops->free(d->strategy, first, granules, slot);

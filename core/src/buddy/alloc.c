@@ -10,7 +10,7 @@
  * (window, alignment) prune the search; a block is claimed only where it
  * meets them, never allocated first and checked afterwards.
  */
-#include "buddy.h"
+#include "fast.h"
 
 enum claim_result { CLAIM_NONE, CLAIM_DONE, CLAIM_RETRY };
 
@@ -383,71 +383,7 @@ static bool search(struct buddy *b, struct claim *c)
 	return false;
 }
 
-/**
- * buddy_alloc() - the strategy's alloc operation (see iova_strategy_ops).
- *
- * The block is 2^order granules at an aligned position inside the window;
- * its first req->granules granules are held, the tail is left free.
- */
-/*
- * Claim a block of at most 16 granules in level-0 word j, starting from the
- * value w (a guess when @guessed). One compare-and-swap when it works.
- */
-static inline bool claim_small_in(struct buddy *b, const iova_req *req, struct buddy_slot *slot, uint64_t j,
-				  uint64_t w, bool guessed, uint64_t *out)
-{
-	if (!buddy_has_word(b, 0, j))
-		return false; /* also the "no word yet" marker UINT64_MAX */
-	const uint64_t ws = j << L0_FIELDS_LOG2;
-	if (ws < req->lo || ws + (1u << L0_FIELDS_LOG2) > req->hi)
-		return false;
-	const uint64_t amask = req->align >= 32 ? !(ws & (req->align - 1)) : stride_mask[iova_log2_floor(req->align) + 1];
-	_Atomic uint64_t *wp = buddy_word(b, 0, j);
-	const unsigned m = 1u << req->order;
-	for (;;) {
-		const uint64_t runs = runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), L0_FIELD_BITS, m);
-		uint64_t cand = runs & amask;
-		if (cand && m < 32)
-			cand = best_fit(cand, runs, L0_FIELD_BITS, m);
-		if (!cand) {
-			if (!guessed)
-				return false;
-			guessed = false; /* the guess may predate frees by other threads */
-			w = atomic_load_explicit(wp, memory_order_relaxed);
-			continue;
-		}
-		unsigned bit = req->placement == IOVA_PLACE_TOP_DOWN ? 63u - (unsigned)__builtin_clzll(cand)
-								     : (unsigned)__builtin_ctzll(cand);
-		uint64_t span = (UINT64_C(1) << (2 * req->granules)) - 1;
-		uint64_t nw = (w & ~(span << bit)) | (l0_alloc_pattern((unsigned)req->granules) << bit);
-		if (atomic_compare_exchange_strong(wp, &w, nw)) {
-			atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
-			atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
-			*out = ws + (bit >> 1);
-			/* No hint update: the parent's hint may now be too high, which
-			 * only costs a later search a look; searches lower it lazily. */
-			return true;
-		}
-		guessed = false;
-	}
-}
-
-/*
- * The common case, kept short: a block of at most 16 granules in the last
- * level-0 word this thread touched (the value it left there is the expected
- * value: no load at all), else in its hint word. False sends the request to
- * the search.
- */
-static inline bool alloc_small_fast(struct buddy *b, const iova_req *req, struct buddy_slot *slot, uint64_t *out)
-{
-	const uint64_t last = atomic_load_explicit(&slot->l0_word, memory_order_relaxed);
-	if (claim_small_in(b, req, slot, last, atomic_load_explicit(&slot->l0_value, memory_order_relaxed), true, out))
-		return true;
-	const uint64_t j = atomic_load_explicit(&slot->hint[0], memory_order_relaxed) >> L0_FIELDS_LOG2;
-	return j != last && buddy_has_word(b, 0, j) &&
-	       claim_small_in(b, req, slot, j, atomic_load_explicit(buddy_word(b, 0, j), memory_order_relaxed), false, out);
-}
-
+/* Everything but the fast path (fast.h): the search from the hint outwards. */
 static __attribute__((noinline)) iova_status alloc_search(struct buddy *b, const iova_req *req, struct buddy_slot *slot,
 							uint64_t *first_granule)
 {
@@ -495,8 +431,15 @@ static __attribute__((noinline)) iova_status alloc_search(struct buddy *b, const
 iova_status buddy_alloc(void *state, const iova_req *req, uint64_t *first_granule)
 {
 	struct buddy *b = state;
-	struct buddy_slot *slot = &b->slots[req->slot];
-	if (req->order < 5 && alloc_small_fast(b, req, slot, first_granule))
+	if (req->order < 5 && buddy_alloc_small(b, req, true, first_granule))
 		return IOVA_OK;
-	return alloc_search(b, req, slot, first_granule);
+	return alloc_search(b, req, &b->slots[req->slot], first_granule);
+}
+
+/** buddy_alloc_slow() - buddy_alloc() for a caller that has already tried
+ * buddy_alloc_small() (or knows it does not apply). */
+iova_status buddy_alloc_slow(void *state, const iova_req *req, uint64_t *first_granule)
+{
+	struct buddy *b = state;
+	return alloc_search(b, req, &b->slots[req->slot], first_granule);
 }

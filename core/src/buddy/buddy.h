@@ -110,13 +110,6 @@ static inline void buddy_summarise(struct buddy *b, unsigned L, uint64_t j, uint
 	/* else it already says "may be entirely free": nothing is higher */
 }
 
-/* Fields of an allocation of n granules (1..16) at level 0, from bit 0:
- * ALLOC_START, then ALLOC_CONT. */
-static inline uint64_t l0_alloc_pattern(unsigned n)
-{
-	return (rep(L0_FIELD_BITS, ST_ALLOC_CONT) & ((UINT64_C(1) << (2 * n)) - 1)) | ST_ALLOC_START;
-}
-
 /* Strategy entry points (alloc.c, free.c, walk.c, tree.c). */
 iova_status buddy_alloc(void *state, const iova_req *req, uint64_t *first_granule);
 iova_status buddy_free(void *state, uint64_t first_granule, uint64_t granules, unsigned slot);

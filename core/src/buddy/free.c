@@ -11,7 +11,7 @@
  * handle, exactly one turns that field FREE and the other stops there having
  * changed nothing.
  */
-#include "buddy.h"
+#include "fast.h"
 
 struct piece {
 	unsigned level;
@@ -112,51 +112,19 @@ static bool range_free_in(const struct buddy *b, unsigned L, uint64_t j, uint64_
 	return true;
 }
 
-/*
- * Why a free was refused: if every granule the handle names is free, the
- * block was freed already; otherwise the space has been handed out again
- * differently since, and the handle names nothing live.
+/**
+ * buddy_free_refused() - why a free of granules [g, g+s) was refused: if every
+ * one of them is free, the block was freed already (IOVA_ERR_DOUBLE_FREE);
+ * otherwise the space has been handed out again differently since, and the
+ * handle names nothing live (IOVA_ERR_UNKNOWN_HANDLE).
  */
-static iova_status bad_free(const struct buddy *b, uint64_t g, uint64_t s)
+iova_status buddy_free_refused(const struct buddy *b, uint64_t g, uint64_t s)
 {
 	const struct buddy_level *tl = &b->level[b->top];
 	for (uint64_t t = tl->first; t < tl->first + tl->count; t++)
 		if (!range_free_in(b, b->top, t, g, g + s))
 			return IOVA_ERR_UNKNOWN_HANDLE;
 	return IOVA_ERR_DOUBLE_FREE;
-}
-
-/* The common case, kept short: an allocation of at most 16 granules, one run
- * in one level-0 word. Same rules as the general path. */
-static inline iova_status free_l0(struct buddy *b, uint64_t g, uint64_t s, struct buddy_slot *slot)
-{
-	const uint64_t j = g >> L0_FIELDS_LOG2;
-	const unsigned bit = (unsigned)(g & 31) * 2, next = bit + 2 * (unsigned)s;
-	const uint64_t span = ((UINT64_C(1) << (2 * s)) - 1) << bit;
-	const uint64_t want = l0_alloc_pattern((unsigned)s) << bit;
-	_Atomic uint64_t *wp = buddy_word(b, 0, j);
-	bool guessed = atomic_load_explicit(&slot->l0_word, memory_order_relaxed) == j;
-	uint64_t w = guessed ? atomic_load_explicit(&slot->l0_value, memory_order_relaxed)
-			     : atomic_load_explicit(wp, memory_order_relaxed);
-	uint64_t nw;
-	for (;;) {
-		if ((w & span) != want || (next < 64 && ((w >> next) & 3) == ST_ALLOC_CONT)) {
-			if (guessed) {
-				guessed = false;
-				w = atomic_load_explicit(wp, memory_order_relaxed);
-				continue;
-			}
-			return bad_free(b, g, s);
-		}
-		nw = (w & ~span) | (LSB2 & span);
-		if (atomic_compare_exchange_strong(wp, &w, nw))
-			break;
-		guessed = false;
-	}
-	atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
-	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
-	buddy_summarise(b, 0, j, nw);
-	return IOVA_OK;
 }
 
 /* Turn run p's fields from "allocated, first field @head" to FREE. False if
@@ -198,7 +166,7 @@ static iova_status refused(const struct buddy *b, const struct piece *head, uint
 	uint64_t w = atomic_load(buddy_word(b, head->level, head->word));
 	if (head->level && field_get(w, b->level[head->level].fb, head->first_field) == ST_FREEING)
 		return IOVA_ERR_DOUBLE_FREE;
-	return bad_free(b, g, s);
+	return buddy_free_refused(b, g, s);
 }
 
 /*
@@ -261,6 +229,6 @@ iova_status buddy_free(void *state, uint64_t g, uint64_t s, unsigned slot_index)
 	if (IOVA_UNLIKELY(g & ((UINT64_C(1) << iova_log2_ceil(s)) - 1)))
 		return IOVA_ERR_UNKNOWN_HANDLE; /* not where a block of this size can start */
 	if (s <= 16)
-		return free_l0(b, g, s, slot);
+		return buddy_free_small(b, g, s, slot_index);
 	return free_pieces(b, g, s, slot);
 }

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fast.h - the lock-free buddy's common cases, inline: a block of at most 16
+ * granules claimed or freed in one level-0 word with one compare-and-swap.
+ *
+ * buddy_alloc() and buddy_free() start here, and so does the domain when its
+ * strategy is the buddy (domain.c): inlining them there saves a call, the
+ * argument marshalling and a second thread-slot lookup on the hottest path.
+ */
+#ifndef IOVA_BUDDY_FAST_H
+#define IOVA_BUDDY_FAST_H
+
+#include "buddy.h"
+
+iova_status buddy_free_refused(const struct buddy *b, uint64_t g, uint64_t s);
+iova_status buddy_alloc_slow(void *state, const iova_req *req, uint64_t *first_granule);
+
+/* The fields of an allocation of n granules (1..16) at level 0, from bit 0:
+ * ALLOC_START then ALLOC_CONT; and the mask of those fields. */
+#define L0_RUN(n) ((UINT64_C(0xAAAAAAAAAAAAAAAA) & ((UINT64_C(1) << (2 * (n))) - 1)) | ST_ALLOC_START)
+static const uint64_t l0_run_pattern[17] = {
+	0, L0_RUN(1), L0_RUN(2), L0_RUN(3), L0_RUN(4), L0_RUN(5), L0_RUN(6), L0_RUN(7), L0_RUN(8),
+	L0_RUN(9), L0_RUN(10), L0_RUN(11), L0_RUN(12), L0_RUN(13), L0_RUN(14), L0_RUN(15), L0_RUN(16),
+};
+#undef L0_RUN
+
+/*
+ * Claim a block of at most 16 granules in level-0 word j, starting from the
+ * value w (a guess when @guessed). One compare-and-swap when it works.
+ * @windowed: false when the request takes any place in the domain (then the
+ * word's NOTHERE fields already keep the block inside the space, and the
+ * alignment is the natural one), so that check folds away.
+ */
+static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b, const iova_req *req,
+								 struct buddy_slot *slot, uint64_t j, uint64_t w,
+								 bool guessed, bool windowed, uint64_t *out)
+{
+	if (!buddy_has_word(b, 0, j))
+		return false; /* also the "no word yet" marker UINT64_MAX */
+	const uint64_t ws = j << L0_FIELDS_LOG2;
+	uint64_t amask = stride_mask[req->order + 1];
+	if (windowed) {
+		if (ws < req->lo || ws + (1u << L0_FIELDS_LOG2) > req->hi)
+			return false;
+		amask = req->align >= 32 ? !(ws & (req->align - 1)) : stride_mask[iova_log2_floor(req->align) + 1];
+	}
+	_Atomic uint64_t *wp = buddy_word(b, 0, j);
+	const unsigned m = 1u << req->order;
+	const uint64_t pattern = l0_run_pattern[req->granules];
+	const uint64_t high = pattern & UINT64_C(0xAAAAAAAAAAAAAAAA);
+	const uint64_t span = high | high >> 1; /* both bits of every field of the run */
+	for (;;) {
+		const uint64_t runs = runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), L0_FIELD_BITS, m);
+		uint64_t cand = best_fit(runs & amask, runs, L0_FIELD_BITS, m);
+		if (!cand) {
+			if (!guessed)
+				return false;
+			guessed = false; /* the guess may predate frees by other threads */
+			w = atomic_load_explicit(wp, memory_order_relaxed);
+			continue;
+		}
+		unsigned bit = req->placement == IOVA_PLACE_TOP_DOWN ? 63u - (unsigned)__builtin_clzll(cand)
+								     : (unsigned)__builtin_ctzll(cand);
+		uint64_t nw = (w & ~(span << bit)) | (pattern << bit);
+		if (atomic_compare_exchange_strong(wp, &w, nw)) {
+			atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
+			atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
+			*out = ws + (bit >> 1);
+			/* No hint update: the parent's hint may now be too high, which
+			 * only costs a later search a look; searches lower it lazily. */
+			return true;
+		}
+		guessed = false;
+	}
+}
+
+/*
+ * buddy_alloc_small() - the common case: a block of at most 16 granules in
+ * the last level-0 word this thread touched (the value it left there is the
+ * expected value: no load at all), else in its hint word. False sends the
+ * request to the search. @windowed as for claim_small_in().
+ */
+static inline __attribute__((always_inline)) bool buddy_alloc_small(struct buddy *b, const iova_req *req,
+								    bool windowed, uint64_t *out)
+{
+	struct buddy_slot *slot = &b->slots[req->slot];
+	const uint64_t last = atomic_load_explicit(&slot->l0_word, memory_order_relaxed);
+	if (claim_small_in(b, req, slot, last, atomic_load_explicit(&slot->l0_value, memory_order_relaxed), true,
+			   windowed, out))
+		return true;
+	const uint64_t j = atomic_load_explicit(&slot->hint[0], memory_order_relaxed) >> L0_FIELDS_LOG2;
+	return j != last && buddy_has_word(b, 0, j) &&
+	       claim_small_in(b, req, slot, j, atomic_load_explicit(buddy_word(b, 0, j), memory_order_relaxed), false,
+			      windowed, out);
+}
+
+/* buddy_free_small() - the common case: an allocation of at most 16 granules,
+ * one run in one level-0 word (g aligned, s <= 16: the caller checked). Same
+ * rules and results as the general path. */
+static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index)
+{
+	struct buddy_slot *slot = &b->slots[slot_index];
+	const uint64_t j = g >> L0_FIELDS_LOG2;
+	const unsigned bit = (unsigned)(g & 31) * 2, next = bit + 2 * (unsigned)s;
+	const uint64_t want = l0_run_pattern[s] << bit;
+	const uint64_t high = want & UINT64_C(0xAAAAAAAAAAAAAAAA);
+	const uint64_t span = high | high >> 1; /* both bits of every field of the run */
+	_Atomic uint64_t *wp = buddy_word(b, 0, j);
+	bool guessed = atomic_load_explicit(&slot->l0_word, memory_order_relaxed) == j;
+	uint64_t w = guessed ? atomic_load_explicit(&slot->l0_value, memory_order_relaxed)
+			     : atomic_load_explicit(wp, memory_order_relaxed);
+	uint64_t nw;
+	for (;;) {
+		if ((w & span) != want || (next < 64 && ((w >> next) & 3) == ST_ALLOC_CONT)) {
+			if (guessed) {
+				guessed = false;
+				w = atomic_load_explicit(wp, memory_order_relaxed);
+				continue;
+			}
+			return buddy_free_refused(b, g, s);
+		}
+		nw = (w & ~span) | (LSB2 & span);
+		if (atomic_compare_exchange_strong(wp, &w, nw))
+			break;
+		guessed = false;
+	}
+	atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
+	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
+	buddy_summarise(b, 0, j, nw);
+	return IOVA_OK;
+}
+
+#endif

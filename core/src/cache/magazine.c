@@ -39,7 +39,7 @@ static uint64_t now_ns(void)
  * depot holds more than one per CPU. */
 static struct magazine *trim_locked(struct cache *c, struct depot *d, unsigned cls)
 {
-	if (d->count <= c->o.depot_target || !d->head)
+	if (atomic_load_explicit(&d->count, memory_order_relaxed) <= c->o.depot_target || !d->head)
 		return NULL;
 	if (c->o.trim_ms) {
 		uint64_t now = now_ns();
@@ -49,7 +49,7 @@ static struct magazine *trim_locked(struct cache *c, struct depot *d, unsigned c
 	}
 	struct magazine *m = d->head;
 	d->head = m->next;
-	d->count--;
+	atomic_store_explicit(&d->count, atomic_load_explicit(&d->count, memory_order_relaxed) - 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&c->depot_granules, m->size * cache_class_granules(c, cls), memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->depot_trims, 1, memory_order_relaxed);
 	return m;
@@ -64,11 +64,14 @@ static struct magazine *trim_locked(struct cache *c, struct depot *d, unsigned c
 struct magazine *cache_depot_get(struct cache *c, unsigned cls, struct magazine **evicted)
 {
 	struct depot *d = &c->depots[cls];
+	*evicted = NULL;
+	if (!atomic_load_explicit(&d->count, memory_order_relaxed))
+		return NULL; /* a racy look: at worst one miss that could have been a hit */
 	iova_lock_acquire(&d->lock);
 	struct magazine *m = d->head;
 	if (m) {
 		d->head = m->next;
-		d->count--;
+		atomic_store_explicit(&d->count, atomic_load_explicit(&d->count, memory_order_relaxed) - 1, memory_order_relaxed);
 		atomic_fetch_sub_explicit(&c->depot_granules, m->size * cache_class_granules(c, cls), memory_order_relaxed);
 	}
 	*evicted = trim_locked(c, d, cls);
@@ -87,7 +90,7 @@ struct magazine *cache_depot_put(struct cache *c, unsigned cls, struct magazine 
 	iova_lock_acquire(&d->lock);
 	m->next = d->head;
 	d->head = m;
-	d->count++;
+	atomic_store_explicit(&d->count, atomic_load_explicit(&d->count, memory_order_relaxed) + 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->depot_granules, m->size * cache_class_granules(c, cls), memory_order_relaxed);
 	struct magazine *evicted = trim_locked(c, d, cls);
 	iova_lock_release(&d->lock);
@@ -166,7 +169,7 @@ void cache_flush_all(struct cache *c, unsigned slot)
 		iova_lock_acquire(&d->lock);
 		struct magazine *m = d->head;
 		d->head = NULL;
-		d->count = 0;
+		atomic_store_explicit(&d->count, 0, memory_order_relaxed);
 		for (struct magazine *x = m; x; x = x->next)
 			atomic_fetch_sub_explicit(&c->depot_granules, x->size * cache_class_granules(c, cls),
 						  memory_order_relaxed);

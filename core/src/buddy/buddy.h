@@ -40,6 +40,10 @@ struct buddy_level {
 	unsigned fields_log2;    /* fields per word: 32 at level 0, 16 above */
 	unsigned entry_shift;    /* log2 of granules per field */
 	unsigned word_shift;     /* log2 of granules per word */
+	/* log2 of the words' spacing in 64-bit units: 0 (packed) at the big low
+	 * levels, 3 (one cache line per word) at levels with few words, where
+	 * threads working in different subtrees would otherwise share a line. */
+	unsigned stride_log2;
 };
 
 /*
@@ -65,7 +69,13 @@ struct buddy {
 
 static inline _Atomic uint64_t *buddy_word(const struct buddy *b, unsigned L, uint64_t j)
 {
-	return &b->level[L].words[j - b->level[L].first];
+	return &b->level[L].words[(j - b->level[L].first) << b->level[L].stride_log2];
+}
+
+/* buddy_word() at level 0, which is always packed: one load less on the hot path. */
+static inline _Atomic uint64_t *buddy_word0(const struct buddy *b, uint64_t j)
+{
+	return &b->level[0].words[j - b->level[0].first];
 }
 
 static inline bool buddy_has_word(const struct buddy *b, unsigned L, uint64_t j)

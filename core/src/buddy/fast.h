@@ -44,7 +44,7 @@ static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b
 			return false;
 		amask = req->align >= 32 ? !(ws & (req->align - 1)) : stride_mask[iova_log2_floor(req->align) + 1];
 	}
-	_Atomic uint64_t *wp = buddy_word(b, 0, j);
+	_Atomic uint64_t *wp = buddy_word0(b, j);
 	const unsigned m = 1u << req->order;
 	const uint64_t pattern = l0_run_pattern[req->granules];
 	const uint64_t high = pattern & UINT64_C(0xAAAAAAAAAAAAAAAA);
@@ -90,7 +90,7 @@ static inline __attribute__((always_inline)) bool buddy_alloc_small(struct buddy
 		return true;
 	const uint64_t j = atomic_load_explicit(&slot->hint[0], memory_order_relaxed) >> L0_FIELDS_LOG2;
 	return j != last && buddy_has_word(b, 0, j) &&
-	       claim_small_in(b, req, slot, j, atomic_load_explicit(buddy_word(b, 0, j), memory_order_relaxed), false,
+	       claim_small_in(b, req, slot, j, atomic_load_explicit(buddy_word0(b, j), memory_order_relaxed), false,
 			      windowed, out);
 }
 
@@ -105,7 +105,7 @@ static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t
 	const uint64_t want = l0_run_pattern[s] << bit;
 	const uint64_t high = want & UINT64_C(0xAAAAAAAAAAAAAAAA);
 	const uint64_t span = high | high >> 1; /* both bits of every field of the run */
-	_Atomic uint64_t *wp = buddy_word(b, 0, j);
+	_Atomic uint64_t *wp = buddy_word0(b, j);
 	bool guessed = atomic_load_explicit(&slot->l0_word, memory_order_relaxed) == j;
 	uint64_t w = guessed ? atomic_load_explicit(&slot->l0_value, memory_order_relaxed)
 			     : atomic_load_explicit(wp, memory_order_relaxed);

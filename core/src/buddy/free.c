@@ -230,5 +230,15 @@ iova_status buddy_free(void *state, uint64_t g, uint64_t s, unsigned slot_index)
 		return IOVA_ERR_UNKNOWN_HANDLE; /* not where a block of this size can start */
 	if (s <= 16)
 		return buddy_free_small(b, g, s, slot_index);
+	if (!(s & (s - 1))) {
+		/* A whole power-of-two block: one run at its level, which
+		 * release_run() checks as it frees. */
+		const unsigned L = buddy_level_of_order(iova_log2_floor(s));
+		const struct buddy_level *lv = &b->level[L];
+		const uint64_t idx = g >> lv->entry_shift;
+		const struct piece p = {L, idx >> lv->fields_log2, (unsigned)(idx & ((1u << lv->fields_log2) - 1)),
+					(unsigned)(s >> lv->entry_shift), true, true};
+		return release_run(b, slot, &p, ST_ALLOC_START) ? IOVA_OK : buddy_free_refused(b, g, s);
+	}
 	return free_pieces(b, g, s, slot);
 }

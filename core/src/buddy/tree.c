@@ -69,7 +69,9 @@ static iova_status buddy_create(const iova_space *space, const char *options, vo
 		level_geometry(lv, L);
 		lv->first = space->first >> lv->word_shift;
 		lv->count = ((space->end - 1) >> lv->word_shift) - lv->first + 1;
-		lv->bytes = lv->count * sizeof(uint64_t);
+		/* Pad the words of small levels to a cache line each (at most 1 MiB). */
+		lv->stride_log2 = L && (lv->count << 6) <= (1u << 20) ? 3 : 0;
+		lv->bytes = (lv->count << lv->stride_log2) * sizeof(uint64_t);
 		lv->words = iova_reserve(lv->bytes);
 		if (L) {
 			lv->hint_bytes = lv->count << lv->fields_log2;

@@ -12,12 +12,18 @@
  */
 #include "check.h"
 #include "iova.h"
-#include "json.h"
+#include <jansson.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* @obj's member @key if it is a string, else NULL. */
+static const char *member_string(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
 
 /* What every report must contain, per strategy: run_name prefixes. */
 static const char *const families[] = {
@@ -26,51 +32,51 @@ static const char *const families[] = {
 };
 static const int required_threads[] = {1, 2};
 
-static bool has_run(const jvalue *benchmarks, const char *prefix, int threads)
+static bool has_run(const json_t *benchmarks, const char *prefix, int threads)
 {
-	for (size_t i = 0; i < benchmarks->count; i++) {
-		const jvalue *b = &benchmarks->items[i];
-		const char *run_name = json_member_string(b, "run_name");
-		const char *run_type = json_member_string(b, "run_type");
-		const jvalue *t = json_member(b, "threads");
-		if (run_name && run_type && !strcmp(run_type, "iteration") && t && t->kind == J_NUMBER &&
-		    t->number == threads && !strncmp(run_name, prefix, strlen(prefix)))
+	for (size_t i = 0; i < json_array_size(benchmarks); i++) {
+		const json_t *b = json_array_get(benchmarks, i);
+		const char *run_name = member_string(b, "run_name");
+		const char *run_type = member_string(b, "run_type");
+		const json_t *t = json_object_get(b, "threads");
+		if (run_name && run_type && !strcmp(run_type, "iteration") && t && json_is_number(t) &&
+		    json_number_value(t) == threads && !strncmp(run_name, prefix, strlen(prefix)))
 			return true;
 	}
 	return false;
 }
 
-static void check_entry(const jvalue *b, size_t index)
+static void check_entry(const json_t *b, size_t index)
 {
-	const char *name = json_member_string(b, "name");
-	const char *run_type = json_member_string(b, "run_type");
+	const char *name = member_string(b, "name");
+	const char *run_type = member_string(b, "run_type");
 	CHECK_MSG(name && run_type, "benchmarks[%zu]: no \"name\" or \"run_type\"", index);
 	if (!name || !run_type)
 		return;
-	const jvalue *err = json_member(b, "error_occurred");
-	if (err && err->kind == J_TRUE) {
-		const char *msg = json_member_string(b, "error_message");
+	const json_t *err = json_object_get(b, "error_occurred");
+	if (json_is_true(err)) {
+		const char *msg = member_string(b, "error_message");
 		CHECK_MSG(false, "%s: error: %s", name, msg ? msg : "(no message)");
 		return;
 	}
 	/* Iterations and their mean/median carry rates; stddev and cv are
 	 * spreads, which may legitimately be 0. */
-	const char *aggregate = json_member_string(b, "aggregate_name");
+	const char *aggregate = member_string(b, "aggregate_name");
 	bool is_rate = !strcmp(run_type, "iteration") ||
 		       (aggregate && (!strcmp(aggregate, "mean") || !strcmp(aggregate, "median")));
 	if (!is_rate)
 		return;
-	const jvalue *ops = json_member(b, "ops");
-	CHECK_MSG(ops && ops->kind == J_NUMBER, "%s: no numeric \"ops\" counter", name);
-	if (ops && ops->kind == J_NUMBER)
-		CHECK_MSG(isfinite(ops->number) && ops->number > 0, "%s: ops = %g, want a finite rate > 0", name,
-			  ops->number);
+	const json_t *ops = json_object_get(b, "ops");
+	CHECK_MSG(ops && json_is_number(ops), "%s: no numeric \"ops\" counter", name);
+	if (ops && json_is_number(ops))
+		CHECK_MSG(isfinite(json_number_value(ops)) && json_number_value(ops) > 0, "%s: ops = %g, want a finite rate > 0", name,
+			  json_number_value(ops));
 	/* The whole workloads also report these; where present they are rates too. */
 	static const char *const also[] = {"ops_makespan", "ops_cpu"};
 	for (size_t i = 0; i < sizeof also / sizeof also[0]; i++) {
-		const jvalue *v = json_member(b, also[i]);
+		const json_t *v = json_object_get(b, also[i]);
 		if (v)
-			CHECK_MSG(v->kind == J_NUMBER && isfinite(v->number) && v->number > 0,
+			CHECK_MSG(json_is_number(v) && isfinite(json_number_value(v)) && json_number_value(v) > 0,
 				  "%s: %s is not a finite rate > 0", name, also[i]);
 	}
 }
@@ -81,19 +87,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: check_micro_json OUT.json STRATEGY...\n");
 		return 2;
 	}
-	jvalue root;
-	char err[512];
-	if (!json_parse_file(argv[1], &root, err, sizeof err)) {
-		fprintf(stderr, "check_micro_json: %s\n", err);
+	json_t *root;
+	json_error_t err;
+	if (!(root = json_load_file(argv[1], 0, &err))) {
+		fprintf(stderr, "check_micro_json: %s:%d:%d: %s\n", argv[1], err.line, err.column, err.text);
 		return 1;
 	}
 
-	const jvalue *benchmarks = json_member(&root, "benchmarks");
-	CHECK_MSG(benchmarks && benchmarks->kind == J_ARRAY && benchmarks->count > 0,
+	const json_t *benchmarks = json_object_get(root, "benchmarks");
+	CHECK_MSG(benchmarks && json_is_array(benchmarks) && json_array_size(benchmarks) > 0,
 		  "%s: no non-empty \"benchmarks\" array", argv[1]);
-	if (benchmarks && benchmarks->kind == J_ARRAY) {
-		for (size_t i = 0; i < benchmarks->count; i++)
-			check_entry(&benchmarks->items[i], i);
+	if (benchmarks && json_is_array(benchmarks)) {
+		for (size_t i = 0; i < json_array_size(benchmarks); i++)
+			check_entry(json_array_get(benchmarks, i), i);
 		for (int s = 2; s < argc; s++) {
 			for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
 				char prefix[256];
@@ -103,8 +109,8 @@ int main(int argc, char **argv)
 						  "no run \"%s...\" at %d threads", prefix, required_threads[t]);
 			}
 		}
-		printf("check_micro_json: %zu entries checked\n", benchmarks->count);
+		printf("check_micro_json: %zu entries checked\n", json_array_size(benchmarks));
 	}
-	json_free(&root);
+	json_decref(root);
 	return check_exit_code();
 }

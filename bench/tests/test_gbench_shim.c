@@ -14,12 +14,18 @@
  */
 #include "check.h"
 #include "gbench.h"
-#include "json.h"
+#include <jansson.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* @obj's member @key if it is a string, else NULL. */
+static const char *member_string(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
 
 /* Written by the hooks (main thread) before the benchmark threads start and
  * after they are joined; the library's thread creation and joining order
@@ -82,36 +88,36 @@ static void bm_fails(gb_state *st)
 		CHECK_MSG(false, "loop ran after gb_skip_with_error");
 }
 
-static double number(const jvalue *b, const char *key)
+static double number(const json_t *b, const char *key)
 {
-	const jvalue *v = json_member(b, key);
-	return v && v->kind == J_NUMBER ? v->number : NAN;
+	const json_t *v = json_object_get(b, key);
+	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
 /* Doubles, not CHECK_EQ: converting a NaN (missing key) to an integer is
  * undefined. The expected values are small integers, exact in a double. */
-static void check_number(const jvalue *b, const char *name, const char *key, double want)
+static void check_number(const json_t *b, const char *name, const char *key, double want)
 {
 	double got = number(b, key);
 	CHECK_MSG(got == want, "%s: %s = %g, want %g", name, key, got, want);
 }
 
-static const jvalue *find(const jvalue *benchmarks, const char *name)
+static const json_t *find(const json_t *benchmarks, const char *name)
 {
-	for (size_t i = 0; i < benchmarks->count; i++) {
-		const char *n = json_member_string(&benchmarks->items[i], "name");
+	for (size_t i = 0; i < json_array_size(benchmarks); i++) {
+		const char *n = member_string(json_array_get(benchmarks, i), "name");
 		if (n && !strcmp(n, name))
-			return &benchmarks->items[i];
+			return json_array_get(benchmarks, i);
 	}
 	CHECK_MSG(false, "no entry named \"%s\" in the report", name);
 	return NULL;
 }
 
-static void check_counters(const jvalue *benchmarks, int64_t arg, int threads)
+static void check_counters(const json_t *benchmarks, int64_t arg, int threads)
 {
 	char name[128];
 	snprintf(name, sizeof name, "counters/order:%lld/iterations:10/threads:%d", (long long)arg, threads);
-	const jvalue *b = find(benchmarks, name);
+	const json_t *b = find(benchmarks, name);
 	if (!b)
 		return;
 	check_number(b, name, "iterations", 10.0 * threads);
@@ -120,7 +126,7 @@ static void check_counters(const jvalue *benchmarks, int64_t arg, int threads)
 	check_number(b, name, "per_iteration", 5);
 	CHECK_MSG(number(b, "rate") > 0, "%s: rate %g", name, number(b, "rate"));
 	CHECK_MSG(number(b, "items_per_second") > 0, "%s: items_per_second %g", name, number(b, "items_per_second"));
-	const char *label = json_member_string(b, "label");
+	const char *label = member_string(b, "label");
 	CHECK_MSG(label && !strcmp(label, "label-ok"), "%s: label %s", name, label ? label : "(none)");
 }
 
@@ -170,15 +176,15 @@ int main(int argc, char **argv)
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", argv[1], (long)getpid());
 	CHECK_MSG(access(tmp, F_OK) != 0, "%s left behind", tmp);
 
-	jvalue root;
-	char err[512];
-	if (!json_parse_file(argv[1], &root, err, sizeof err)) {
-		CHECK_MSG(false, "%s", err);
+	json_t *root;
+	json_error_t err;
+	if (!(root = json_load_file(argv[1], 0, &err))) {
+		CHECK_MSG(false, "%s:%d:%d: %s", argv[1], err.line, err.column, err.text);
 		return check_exit_code();
 	}
-	const jvalue *benchmarks = json_member(&root, "benchmarks");
-	CHECK(benchmarks && benchmarks->kind == J_ARRAY);
-	if (benchmarks && benchmarks->kind == J_ARRAY) {
+	const json_t *benchmarks = json_object_get(root, "benchmarks");
+	CHECK(benchmarks && json_is_array(benchmarks));
+	if (benchmarks && json_is_array(benchmarks)) {
 		check_counters(benchmarks, 7, 1);
 		check_counters(benchmarks, 7, 2);
 		check_counters(benchmarks, 9, 1);
@@ -187,10 +193,10 @@ int main(int argc, char **argv)
 
 		/* Aggregates only: the median is there, the repetitions are not. */
 		int aggregates = 0, iterations = 0;
-		for (size_t i = 0; i < benchmarks->count; i++) {
-			const jvalue *e = &benchmarks->items[i];
-			const char *run = json_member_string(e, "run_name");
-			const char *type = json_member_string(e, "run_type");
+		for (size_t i = 0; i < json_array_size(benchmarks); i++) {
+			const json_t *e = json_array_get(benchmarks, i);
+			const char *run = member_string(e, "run_name");
+			const char *type = member_string(e, "run_type");
 			if (run && type && !strcmp(run, "aggregates/11/22/iterations:3/repeats:3"))
 				!strcmp(type, "aggregate") ? aggregates++ : iterations++;
 		}
@@ -198,14 +204,14 @@ int main(int argc, char **argv)
 			  aggregates, iterations);
 		find(benchmarks, "aggregates/11/22/iterations:3/repeats:3_median");
 
-		const jvalue *f = find(benchmarks, "fails/iterations:1");
+		const json_t *f = find(benchmarks, "fails/iterations:1");
 		if (f) {
-			const jvalue *e = json_member(f, "error_occurred");
-			const char *msg = json_member_string(f, "error_message");
-			CHECK(e && e->kind == J_TRUE);
+			const json_t *e = json_object_get(f, "error_occurred");
+			const char *msg = member_string(f, "error_message");
+			CHECK(json_is_true(e));
 			CHECK_MSG(msg && !strcmp(msg, "expected failure"), "error_message %s", msg ? msg : "(none)");
 		}
 	}
-	json_free(&root);
+	json_decref(root);
 	return check_exit_code();
 }

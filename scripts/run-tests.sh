@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-tests.sh - install what is missing, then build and test iovabench in four configurations.
+# run-tests.sh - install what is missing, then build and test iovabench in five configurations.
 #
 #   ./scripts/run-tests.sh
 #
@@ -9,11 +9,14 @@
 #   asan     build/asan     Debug + AddressSanitizer + UBSan (-DIOVA_SANITIZE=address), all tests
 #   tsan     build/tsan     Debug + ThreadSanitizer (-DIOVA_SANITIZE=thread), only the tests
 #                           labelled "concurrent" (ctest -L concurrent)
+#   fuzz     build/fuzz     clang + ASan + UBSan, the libFuzzer targets only, each run for a
+#                           bounded time (IOVA_FUZZ_SECONDS, default 30) from its committed corpus
 # Every configuration runs even when an earlier one fails; a summary table follows, and last
 # the line "tests: N passed, N failed".
 #
 # Environment:
-#   IOVA_CONFIGS   the configurations to run, e.g. IOVA_CONFIGS="release asan" (default: all four)
+#   IOVA_CONFIGS   the configurations to run, e.g. IOVA_CONFIGS="release asan" (default: all five)
+#   IOVA_FUZZ_SECONDS  how long each fuzz target runs (default: 30)
 #   IOVA_JOBS      parallel build jobs (default: nproc)
 #   IOVA_TEST_TIMEOUT  seconds a test may run unless it sets its own TIMEOUT (default: 300)
 # Exit status: 0 when every configuration configured, built and passed its tests; 1 otherwise.
@@ -21,26 +24,31 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-configs=${IOVA_CONFIGS:-release debug asan tsan}
+configs=${IOVA_CONFIGS:-release debug asan tsan fuzz}
+fuzz_seconds=${IOVA_FUZZ_SECONDS:-30}
 jobs=${IOVA_JOBS:-$(nproc)}
 test_timeout=${IOVA_TEST_TIMEOUT:-300}
 
-# config_args NAME: the cmake arguments and the ctest selection of one configuration.
-cmake_args=() ctest_args=()
+# config_args NAME: the cmake arguments, the build targets and the ctest selection of one configuration.
+cmake_args=() ctest_args=() build_args=()
 config_args() {
-	ctest_args=()
+	ctest_args=() build_args=()
 	case "$1" in
 		release) cmake_args=(-DCMAKE_BUILD_TYPE=Release -DIOVA_SANITIZE=) ;;
 		debug) cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DIOVA_SANITIZE=) ;;
 		asan) cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DIOVA_SANITIZE=address) ;;
 		tsan) cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DIOVA_SANITIZE=thread) ctest_args=(-L concurrent) ;;
+		fuzz)
+			cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DIOVA_SANITIZE=address -DIOVA_FUZZ=ON
+				-DIOVA_FUZZ_SECONDS="$fuzz_seconds" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
+			build_args=(--target fuzz_trace fuzz_import) ctest_args=(-L fuzz) ;;
 		*) return 1 ;;
 	esac
 }
 
 for name in $configs; do
 	config_args "$name" || {
-		echo "run-tests: unknown configuration '$name' in IOVA_CONFIGS (known: release debug asan tsan)" >&2
+		echo "run-tests: unknown configuration '$name' in IOVA_CONFIGS (known: release debug asan tsan fuzz)" >&2
 		exit 2
 	}
 done
@@ -61,7 +69,7 @@ for name in $configs; do
 	passed=0 failed=0 state=ok
 	if ! cmake -S . -B "$dir" "${cmake_args[@]}"; then
 		state="configure failed"
-	elif ! cmake --build "$dir" --parallel "$jobs"; then
+	elif ! cmake --build "$dir" --parallel "$jobs" "${build_args[@]}"; then
 		state="build failed"
 	else
 		log=$dir/ctest.log

@@ -24,8 +24,9 @@ static const char usage[] =
 	"iovabench-micro: allocator micro-benchmarks (Google Benchmark; its --benchmark_* flags apply)\n"
 	"  --strategies=A,B,...  strategies to benchmark (default: every registered one,\n"
 	"                        with and without \"+cache\"); each may carry the suffix\n"
-	"  --suite=S,...         core (default: alloc+free per order and the four NBBS\n"
-	"                        workloads), streaming-dma (IOMMU policies), workloads\n"
+	"  --suite=S,...         core (default: alloc+free per order, the four NBBS\n"
+	"                        workloads and long-lived-churn), streaming-dma (IOMMU\n"
+	"                        policies), workloads\n"
 	"                        (trace parsing and replayer overhead), or all\n"
 	"  --scale=F             multiply the workloads' operation counts by F (default 1)\n"
 	"  --quick               --scale=0.01 and one repetition: a smoke test, not a measurement\n"
@@ -246,6 +247,7 @@ int main(int argc, char **argv)
 		micro_register_threadtest(strategies[i], setup);
 		micro_register_constant_occupancy(strategies[i], setup);
 		micro_register_linux_scalability(strategies[i], setup);
+		micro_register_long_lived_churn(strategies[i], setup);
 	}
 
 	/* Record the settings that change what the numbers mean in the

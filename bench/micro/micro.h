@@ -105,6 +105,7 @@ void micro_register_cached_alloc(const char *strategy, gb_hook_fn setup);
 void micro_register_threadtest(const char *strategy, gb_hook_fn setup);
 void micro_register_constant_occupancy(const char *strategy, gb_hook_fn setup);
 void micro_register_linux_scalability(const char *strategy, gb_hook_fn setup);
+void micro_register_long_lived_churn(const char *strategy, gb_hook_fn setup);
 
 /* Other suites (their own files). */
 void bench_streaming_dma_register(const char *const *strategies, int count);

@@ -16,14 +16,7 @@
 
 #include "imp.h"
 
-typedef struct sv {
-	const char *s;
-	size_t n;
-} sv;
-
-static bool num(sv v, uint64_t *out) { return v.n && v.s[v.n - 1] >= '0' && v.s[v.n - 1] <= '9' && wl_parse_u64(v.s, v.n, out); }
-static bool is(sv v, const char *lit) { return v.n == strlen(lit) && memcmp(v.s, lit, v.n) == 0; }
-static bool is_null(sv v) { return is(v, "0x0") || is(v, "0") || is(v, "0x00000000") || is(v, "0x0000000000000000"); }
+static bool is_null(sv v) { return sv_is(v, "0x0") || sv_is(v, "0") || sv_is(v, "0x00000000") || sv_is(v, "0x0000000000000000"); }
 
 static bool bad(imp *m, const char *what, sv line)
 {
@@ -48,28 +41,28 @@ static bool action(imp *m, sv line)
 		return bad(m, "expected '<tid>: <action> ...'", line);
 	uint64_t tid;
 	sv tid_s = {tok[0].s, tok[0].n - 1};
-	if (!num(tid_s, &tid))
+	if (!sv_num(tid_s, &tid))
 		return bad(m, "thread id is not a number", line);
 	uint64_t ts = m->line;
 	sv act = tok[1];
 	uint64_t a, b, size;
-	if (is(act, "thread_done")) {
+	if (sv_is(act, "thread_done")) {
 		m->rep->events++;
 		return true;
 	}
 	uint32_t stream = imp_stream(m, tid_s.s, tid_s.n);
 	if (stream == WL_NO_ID)
 		return !m->failed;
-	if (is(act, "malloc")) {
-		if (n != 4 || !num(tok[3], &size))
+	if (sv_is(act, "malloc")) {
+		if (n != 4 || !sv_num(tok[3], &size))
 			return bad(m, "malloc: expected <ptr> <size>", line);
 		m->rep->events++;
 		if (is_null(tok[2]))
 			return imp_problem(m, WL_IMPORT_UNCONVERTIBLE, "malloc returned NULL");
 		return imp_create(m, ts, stream, tok[2].s, tok[2].n, size, 0, false, 0);
 	}
-	if (is(act, "calloc")) {
-		if (n != 5 || !num(tok[3], &a) || !num(tok[4], &b))
+	if (sv_is(act, "calloc")) {
+		if (n != 5 || !sv_num(tok[3], &a) || !sv_num(tok[4], &b))
 			return bad(m, "calloc: expected <ptr> <nmemb> <size>", line);
 		m->rep->events++;
 		if (b && a > UINT64_MAX / b)
@@ -78,16 +71,16 @@ static bool action(imp *m, sv line)
 			return imp_problem(m, WL_IMPORT_UNCONVERTIBLE, "calloc returned NULL");
 		return imp_create(m, ts, stream, tok[2].s, tok[2].n, a * b, 0, false, 0);
 	}
-	if (is(act, "memalign")) {
-		if (n != 5 || !num(tok[3], &a) || !num(tok[4], &size))
+	if (sv_is(act, "memalign")) {
+		if (n != 5 || !sv_num(tok[3], &a) || !sv_num(tok[4], &size))
 			return bad(m, "memalign: expected <ptr> <alignment> <size>", line);
 		m->rep->events++;
 		if (is_null(tok[2]))
 			return imp_problem(m, WL_IMPORT_UNCONVERTIBLE, "memalign returned NULL");
 		return imp_create(m, ts, stream, tok[2].s, tok[2].n, size, a & (a - 1) ? 0 : a, false, 0);
 	}
-	if (is(act, "realloc")) {
-		if (n != 5 || !num(tok[4], &size))
+	if (sv_is(act, "realloc")) {
+		if (n != 5 || !sv_num(tok[4], &size))
 			return bad(m, "realloc: expected <new> <old> <size>", line);
 		m->rep->events++;
 		if (!is_null(tok[3]) && !imp_release(m, ts, stream, tok[3].s, tok[3].n))
@@ -96,7 +89,7 @@ static bool action(imp *m, sv line)
 			return true; /* realloc(p, 0): a free */
 		return imp_create(m, ts, stream, tok[2].s, tok[2].n, size, 0, false, 0);
 	}
-	if (is(act, "free")) {
+	if (sv_is(act, "free")) {
 		if (n != 3)
 			return bad(m, "free: expected <ptr>", line);
 		m->rep->events++;

@@ -23,11 +23,6 @@
 
 #include "imp.h"
 
-typedef struct sv {
-	const char *s;
-	size_t n;
-} sv;
-
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* Value of "key=" in @p, up to the next space; empty if absent. */

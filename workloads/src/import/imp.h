@@ -9,6 +9,8 @@
 #define WL_IMP_H
 
 #include "internal.h"
+
+#include <string.h>
 #include "wl_import.h"
 
 typedef struct imp {
@@ -48,6 +50,39 @@ bool imp_release(imp *m, uint64_t ts, uint32_t stream, const char *name, size_t 
 /* Marks @name as deliberately dropped (its release is then dropped too). */
 bool imp_drop(imp *m, const char *name, size_t len);
 bool imp_oom(imp *m);
+
+/* A piece of the input: not NUL-terminated, so always compared by length. */
+typedef struct sv {
+	const char *s;
+	size_t n;
+} sv;
+
+/* Is @v exactly @lit? */
+static inline bool sv_is(sv v, const char *lit) { return v.n == strlen(lit) && memcmp(v.s, lit, v.n) == 0; }
+
+/* @v, surrounding spaces removed, as a decimal or 0x-hex number (K/M/G
+ * suffixes excluded: the last character must be a digit). */
+static inline bool sv_num(sv v, uint64_t *out)
+{
+	while (v.n && v.s[0] == ' ')
+		v.s++, v.n--;
+	while (v.n && v.s[v.n - 1] == ' ')
+		v.n--;
+	return v.n && v.s[v.n - 1] >= '0' && v.s[v.n - 1] <= '9' && wl_parse_u64(v.s, v.n, out);
+}
+
+/* Cut @line at each comma into at most @max fields; returns how many. */
+static inline int sv_split_commas(sv line, sv *f, int max)
+{
+	int n = 0;
+	size_t b = 0;
+	for (size_t i = 0; i <= line.n && n < max; i++)
+		if (i == line.n || line.s[i] == ',') {
+			f[n++] = (sv){line.s + b, i - b};
+			b = i + 1;
+		}
+	return n;
+}
 
 /* "12.345678" seconds to ns, exactly (up to 9 decimals). */
 bool imp_seconds_ns(const char *s, size_t n, uint64_t *ns);

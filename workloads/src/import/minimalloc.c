@@ -30,19 +30,6 @@ static int cmp_event(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-typedef struct sv {
-	const char *s;
-	size_t n;
-} sv;
-
-static bool num(sv v, uint64_t *out)
-{
-	while (v.n && (v.s[0] == ' '))
-		v.s++, v.n--;
-	while (v.n && (v.s[v.n - 1] == ' '))
-		v.n--;
-	return v.n && v.s[v.n - 1] >= '0' && v.s[v.n - 1] <= '9' && wl_parse_u64(v.s, v.n, out);
-}
 
 static void capacity_from_name(imp *m)
 {
@@ -92,32 +79,27 @@ static bool run_minimalloc(imp *m, const char *data, size_t len, wl_params *p)
 			line.n--;
 		s = nl ? nl + 1 : end;
 		sv f[6];
-		int n = 0;
-		size_t b = 0;
-		for (size_t i = 0; i <= line.n && n < 6; i++)
-			if (i == line.n || line.s[i] == ',') {
-				f[n++] = (sv){line.s + b, i - b};
-				b = i + 1;
-			}
+		const int n = sv_split_commas(line, f, 6);
 		if (!line.n) {
 			m->rep->ignored++;
 			continue;
 		}
 		if (m->line == 1) {
-			if (n < 4 || f[0].n != 2 || strncmp(f[0].s, "id", 2) != 0 || strncmp(f[1].s, "lower", 5) != 0 ||
-			    strncmp(f[2].s, "upper", 5) != 0 || strncmp(f[3].s, "size", 4) != 0) {
+			/* Fields are not NUL-terminated: compare lengths first. */
+			if (n < 4 || !sv_is(f[0], "id") || !sv_is(f[1], "lower") || !sv_is(f[2], "upper") ||
+			    !sv_is(f[3], "size")) {
 				wl_set_error(m->err, m->source, 1, "not a MiniMalloc CSV: expected the header 'id,lower,upper,size'");
 				ok = false;
 				break;
 			}
-			if (n >= 5 && f[4].n == 9 && strncmp(f[4].s, "alignment", 9) == 0)
+			if (n >= 5 && sv_is(f[4], "alignment"))
 				align_col = 4;
 			m->rep->ignored++;
 			continue;
 		}
 		uint64_t lo, hi, size, align = 0;
-		if (n < 4 || !num(f[1], &lo) || !num(f[2], &hi) || !num(f[3], &size) || !f[0].n ||
-		    (align_col >= 0 && (n <= align_col || !num(f[align_col], &align)))) {
+		if (n < 4 || !sv_num(f[1], &lo) || !sv_num(f[2], &hi) || !sv_num(f[3], &size) || !f[0].n ||
+		    (align_col >= 0 && (n <= align_col || !sv_num(f[align_col], &align)))) {
 			ok = imp_problem(m, WL_IMPORT_UNPARSEABLE, "expected id,lower,upper,size: '%.*s'",
 					 (int)(line.n > 60 ? 60 : line.n), line.s);
 			continue;

@@ -17,26 +17,6 @@
 
 #define MAX_FIELDS 32
 
-typedef struct sv {
-	const char *s;
-	size_t n;
-} sv;
-
-static int split(sv line, sv *f, int max)
-{
-	int n = 0;
-	size_t b = 0;
-	for (size_t i = 0; i <= line.n && n < max; i++)
-		if (i == line.n || line.s[i] == ',') {
-			f[n++] = (sv){line.s + b, i - b};
-			b = i + 1;
-		}
-	return n;
-}
-
-static bool num(sv v, uint64_t *out) { return wl_parse_u64(v.s, v.n, out) && v.n && v.s[v.n - 1] >= '0' && v.s[v.n - 1] <= '9'; }
-
-static bool is(sv v, const char *lit) { return v.n == strlen(lit) && memcmp(v.s, lit, v.n) == 0; }
 
 static bool null_handle(sv v)
 {
@@ -120,9 +100,9 @@ static bool each_handle(imp *m, sv v, uint64_t ts, uint32_t stream, uint64_t siz
 static bool call(imp *m, sv line)
 {
 	sv f[MAX_FIELDS];
-	int n = split(line, f, MAX_FIELDS);
+	int n = sv_split_commas(line, f, MAX_FIELDS);
 	uint64_t ts, x;
-	if (n < 4 || !num(f[0], &x) || !imp_seconds_ns(f[1].s, f[1].n, &ts))
+	if (n < 4 || !sv_num(f[0], &x) || !imp_seconds_ns(f[1].s, f[1].n, &ts))
 		return bad(m, "not a call line (threadId,seconds,frame,function,...)", line);
 	uint32_t stream = imp_stream(m, f[0].s, f[0].n);
 	if (stream == WL_NO_ID)
@@ -130,15 +110,15 @@ static bool call(imp *m, sv line)
 	sv fn = f[3];
 	uint64_t size = 0, align = 0;
 	int handle = -1;
-	if (is(fn, "vmaCreateBuffer")) {
-		if (n < 15 || !num(f[5], &size))
+	if (sv_is(fn, "vmaCreateBuffer")) {
+		if (n < 15 || !sv_num(f[5], &size))
 			return bad(m, "vmaCreateBuffer: expected size in column 6", line);
 		handle = 14;
-	} else if (is(fn, "vmaCreateImage")) {
+	} else if (sv_is(fn, "vmaCreateImage")) {
 		uint64_t v[8];
 		int cols[8] = {6, 7, 8, 9, 10, 11, 12, 0};
 		for (int k = 0; k < 7; k++)
-			if (n < 24 || !num(f[cols[k]], &v[k]))
+			if (n < 24 || !sv_num(f[cols[k]], &v[k]))
 				return bad(m, "vmaCreateImage: expected format, extent, mips, layers, samples", line);
 		handle = 23;
 		size = image_bytes(v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
@@ -149,25 +129,25 @@ static bool call(imp *m, sv line)
 			return imp_problem(m, WL_IMPORT_UNCONVERTIBLE, "image %.*s of format %.*s: size unknown, dropped",
 					   (int)f[handle].n, f[handle].s, (int)f[6].n, f[6].s);
 		}
-	} else if (is(fn, "vmaAllocateMemory")) {
-		if (n < 14 || !num(f[4], &size) || !num(f[5], &align))
+	} else if (sv_is(fn, "vmaAllocateMemory")) {
+		if (n < 14 || !sv_num(f[4], &size) || !sv_num(f[5], &align))
 			return bad(m, "vmaAllocateMemory: expected size and alignment", line);
 		handle = 13;
-	} else if (is(fn, "vmaAllocateMemoryForBuffer") || is(fn, "vmaAllocateMemoryForImage")) {
-		if (n < 16 || !num(f[4], &size) || !num(f[5], &align))
+	} else if (sv_is(fn, "vmaAllocateMemoryForBuffer") || sv_is(fn, "vmaAllocateMemoryForImage")) {
+		if (n < 16 || !sv_num(f[4], &size) || !sv_num(f[5], &align))
 			return bad(m, "vmaAllocateMemoryFor*: expected size and alignment", line);
 		handle = 15;
-	} else if (is(fn, "vmaAllocateMemoryPages")) {
-		if (n < 15 || !num(f[4], &size) || !num(f[5], &align))
+	} else if (sv_is(fn, "vmaAllocateMemoryPages")) {
+		if (n < 15 || !sv_num(f[4], &size) || !sv_num(f[5], &align))
 			return bad(m, "vmaAllocateMemoryPages: expected size and alignment", line);
 		m->rep->events++;
 		return each_handle(m, f[14], ts, stream, size, align & (align - 1) ? 0 : align, true);
-	} else if (is(fn, "vmaFreeMemoryPages")) {
+	} else if (sv_is(fn, "vmaFreeMemoryPages")) {
 		if (n < 5)
 			return bad(m, "vmaFreeMemoryPages: expected allocations", line);
 		m->rep->events++;
 		return each_handle(m, f[4], ts, stream, 0, 0, false);
-	} else if (is(fn, "vmaDestroyBuffer") || is(fn, "vmaDestroyImage") || is(fn, "vmaFreeMemory")) {
+	} else if (sv_is(fn, "vmaDestroyBuffer") || sv_is(fn, "vmaDestroyImage") || sv_is(fn, "vmaFreeMemory")) {
 		if (n < 5)
 			return bad(m, "destroy/free: expected an allocation", line);
 		m->rep->events++;
@@ -202,7 +182,7 @@ static bool run_vma(imp *m, const char *data, size_t len, wl_params *p)
 			line.n--;
 		s = nl ? nl + 1 : end;
 		if (m->line == 1) {
-			if (!is(line, "Vulkan Memory Allocator,Calls recording"))
+			if (!sv_is(line, "Vulkan Memory Allocator,Calls recording"))
 				return wl_set_error(m->err, m->source, 1,
 						    "not a VMA recording: expected 'Vulkan Memory Allocator,Calls recording'"),
 				       false;
@@ -212,7 +192,7 @@ static bool run_vma(imp *m, const char *data, size_t len, wl_params *p)
 		if (m->line == 2) {
 			sv f[3];
 			uint64_t major;
-			if (split(line, f, 3) != 2 || !num(f[0], &major) || major != 1)
+			if (sv_split_commas(line, f, 3) != 2 || !sv_num(f[0], &major) || major != 1)
 				return wl_set_error(m->err, m->source, 2, "unsupported VMA recording version '%.*s' (1.x known)",
 						    (int)(line.n > 20 ? 20 : line.n), line.s),
 				       false;
@@ -220,10 +200,10 @@ static bool run_vma(imp *m, const char *data, size_t len, wl_params *p)
 			m->rep->ignored++;
 			continue;
 		}
-		if (!line.n || is(line, "Config,Begin") || is(line, "Config,End") || in_config) {
-			if (is(line, "Config,Begin"))
+		if (!line.n || sv_is(line, "Config,Begin") || sv_is(line, "Config,End") || in_config) {
+			if (sv_is(line, "Config,Begin"))
 				in_config = true;
-			else if (is(line, "Config,End"))
+			else if (sv_is(line, "Config,End"))
 				in_config = false;
 			m->rep->ignored++;
 			continue;

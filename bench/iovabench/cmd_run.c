@@ -279,7 +279,7 @@ int ib_cmd_run(int argc, char **argv, bool replay)
 	struct tm g;
 	gmtime_r(&now, &g);
 	strftime(run.finished, sizeof run.finished, "%Y-%m-%dT%H:%M:%SZ", &g);
-	bool interrupted = ib_interrupted != 0;
+	bool interrupted = atomic_load(&ib_interrupted) != 0;
 	run.state = interrupted ? "interrupted" : failed ? "failed" : "complete";
 	/* The table, on the terminal and in summary.txt. */
 	char path[4200];

@@ -10,11 +10,11 @@
 
 #include "iovabench.h"
 
-volatile sig_atomic_t ib_interrupted;
+_Atomic int ib_interrupted;
 
 static void on_signal(int sig)
 {
-	ib_interrupted = sig;
+	atomic_store_explicit(&ib_interrupted, sig, memory_order_relaxed);
 	signal(sig, SIG_DFL); /* the next one is not caught */
 }
 

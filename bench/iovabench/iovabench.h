@@ -373,7 +373,10 @@ bool ib_workload_load(const char *spec, uint64_t seed, unsigned threads, wl_trac
 /* Interruption (interrupt.c)                                               */
 /* ------------------------------------------------------------------------ */
 
-extern volatile sig_atomic_t ib_interrupted; /* the signal number, or 0 */
+/* The signal number, or 0. An atomic, not a volatile sig_atomic_t, because
+ * worker threads read it while the handler may write it (lock-free atomics
+ * are async-signal-safe). */
+extern _Atomic int ib_interrupted;
 /* SIGINT and SIGTERM set ib_interrupted; a second one kills the process. */
 void ib_interrupt_install(void);
 

@@ -30,7 +30,9 @@ static inline void bump(_Atomic uint64_t *a, uint64_t by)
 /* Whether work must stop; called with the first clock read of a call. */
 static inline bool stopping(ib_measure *m, uint64_t now)
 {
-	if (__builtin_expect(now < atomic_load_explicit(&m->deadline, memory_order_relaxed) && !ib_interrupted, 1))
+	if (__builtin_expect(now < atomic_load_explicit(&m->deadline, memory_order_relaxed) &&
+				     !atomic_load_explicit(&ib_interrupted, memory_order_relaxed),
+			     1))
 		return false;
 	atomic_store_explicit(&m->cut, true, memory_order_relaxed);
 	return true;

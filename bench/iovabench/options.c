@@ -318,10 +318,12 @@ bool ib_option_check(size_t i, const char *value, const char *where, ib_error *e
 
 void ib_optset_set(ib_optset *s, size_t i, const char *value, const char *where)
 {
+	/* copied first: @value or @where may be the strings being replaced */
+	char *v = ib_strdup(value), *w = ib_strdup(where);
 	free(s->value[i]);
 	free(s->where[i]);
-	s->value[i] = ib_strdup(value);
-	s->where[i] = ib_strdup(where);
+	s->value[i] = v;
+	s->where[i] = w;
 }
 
 void ib_optset_free(ib_optset *s)

@@ -16,7 +16,10 @@ static void variant(const ib_plan *plan, const ib_job *job, char *out, size_t n)
 {
 	static const char *const extra[] = {"fq_entries", "fq_timeout", "domain_size", "placement", "clock"};
 	out[0] = '\0';
+	bool queued = job->policy == IOVA_INVAL_PERCPU_QUEUE || job->policy == IOVA_INVAL_GLOBAL_QUEUE;
 	for (size_t d = 0; d < sizeof extra / sizeof extra[0]; d++) {
+		if (d < 2 && !queued)
+			continue; /* queue options mean nothing to strict and none */
 		const char *v = ib_optset_get(&job->opts, extra[d]);
 		bool varies = false;
 		for (size_t i = 0; i < plan->njobs && !varies; i++)

@@ -295,7 +295,7 @@ typedef struct ib_job {
 	char strategy_options[256];
 	char workload[1024];    /* the spec as written */
 	char wl_label[256];     /* the workload's name in ids, tables and plots */
-	char policy_name[16];   /* as written: "batched" */
+	char policy_name[32];   /* as written: "batched" */
 	iova_inval_policy policy;
 	iova_clock_mode clock;
 	iova_placement placement;

@@ -171,7 +171,7 @@ static const ib_option options[] = {
 	 "e.g. gpu-frame, fragmenter(count=4096 streams=2), trace:my.trace, import:minimalloc:A.1048576.csv",
 	 check_workload},
 	{"invalidation", OPT_LIST, "strict", "IOTLB invalidation policies: strict, batched (= percpu), percpu, global, none",
-	 "one of strict, batched, percpu, global, none", check_policy},
+	 "one of strict, batched, percpu, global, none (iovabench list policies)", check_policy},
 	{"threads", OPT_LIST, "1", "worker threads (one per core before hyperthreads), or all (every core)",
 	 "a number from 1 to 64, or all", check_threads},
 	{"fq_entries", OPT_LIST, "0", "flush-queue entries of percpu/batched and global (0: the policy's default, 256 per CPU or 32768)",

@@ -69,7 +69,7 @@ void ib_table_print(const ib_run *run, FILE *f)
 			ib_format_bytes(r->end.largest_free_extent, largest, sizeof largest);
 		char wl[64];
 		snprintf(wl, sizeof wl, "%.60s", j->wl_label);
-		char pol[32];
+		char pol[40];
 		snprintf(pol, sizeof pol, "%s", j->policy_name);
 		char var[256];
 		variant(plan, j, var, sizeof var);

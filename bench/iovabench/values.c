@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* values.c - parsing option values: sizes, integers, durations, booleans,
- * invalidation policy names. */
+ * invalidation policy names (the core's, plus "batched" for its per-CPU
+ * queues; "unsafe-early-release" is there so that a run can show the safety
+ * oracle at work, and fails). */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -123,6 +125,8 @@ static const struct {
 	{"percpu", IOVA_INVAL_PERCPU_QUEUE, "per-CPU flush queues, 256 entries, 10 ms timeout by default"},
 	{"global", IOVA_INVAL_GLOBAL_QUEUE, "one flush queue, 32,768 entries, 1 s timeout by default"},
 	{"none", IOVA_INVAL_NONE, "passthrough: no translation, no invalidation, no protection (upper bound)"},
+	{"unsafe-early-release", IOVA_INVAL_UNSAFE_EARLY_RELEASE,
+	 "deliberately broken (IOVAs released before their flush): shows the oracle failing a run; never for results"},
 };
 
 bool ib_policy_from_name(const char *s, iova_inval_policy *out)

@@ -243,6 +243,16 @@ def mode_cli(tmp):
           and gpu["latency_ns"]["fill"]["count"] > 0 and gpu["latency_ns"]["transfer"]["count"] > 0,
           "gpu-frame: IOMMU operations bound and measured")
     check(s["run"]["job_file"] == job and s["run"]["command_line"][1:3] == ["run", job], "run: command line")
+    # the safety oracle fails a run loudly: a deliberately broken policy reuses IOVAs before their flush
+    bad_out = os.path.join(tmp, "unsafe")
+    rc, out, err = run(["run", "--output=" + bad_out, "--workload=gpu-frame(frames=4 resident=4 transients=8)",
+                        "--invalidation=unsafe-early-release", "--repetitions=1", "--domain_size=1G", "--plots=no"])
+    check(rc == 1 and "safety oracle" in err and "FAILS" in err and "ORACLE VIOLATIONS" in out,
+          "oracle violations: exit %d, stderr %r" % (rc, err[-500:]))
+    with open(os.path.join(bad_out, "latest", "summary.json")) as f:
+        s = json.load(f)
+    check(s["state"] == "failed" and s["oracle_violations"] > 0
+          and s["jobs"][0]["iommu"]["oracle"]["violations"] > 0, "oracle violations recorded, run failed")
     # dry run: jobs listed, nothing written
     dry_out = os.path.join(tmp, "dry")
     rc, out, err = run(["run", job, "--dry-run", "--output=" + dry_out])

@@ -152,7 +152,8 @@ static void values(void)
 	CHECK(ib_policy_from_name("strict", &p) && p == IOVA_INVAL_STRICT);
 	CHECK(ib_policy_from_name("global", &p) && p == IOVA_INVAL_GLOBAL_QUEUE);
 	CHECK(ib_policy_from_name("none", &p) && p == IOVA_INVAL_NONE);
-	CHECK(!ib_policy_from_name("lazy", &p) && !ib_policy_from_name("unsafe-early-release", &p));
+	CHECK(!ib_policy_from_name("lazy", &p) && !ib_policy_from_name("percpu-queue", &p));
+	CHECK(ib_policy_from_name("unsafe-early-release", &p) && p == IOVA_INVAL_UNSAFE_EARLY_RELEASE);
 	char **items;
 	int n = ib_split_list(" gpu-frame(a=1, b=2) , trace:x.trace,fragmenter ", &items);
 	CHECK_EQ(n, 3);

@@ -158,7 +158,10 @@ int ib_cmd_run(int argc, char **argv, bool replay)
 	char default_name[128] = "run";
 	if (replay) {
 		if (cli.npos != 1) {
-			ib_fail(&e, cli.npos ? "replay takes one trace (a file or -), got %d arguments" : "replay needs a trace (a file, or - for standard input)", cli.npos);
+			if (cli.npos)
+				ib_fail(&e, "replay takes one trace (a file or -), got %d arguments", cli.npos);
+			else
+				ib_fail(&e, "replay needs a trace (a file, or - for standard input)");
 			ib_cli_free(&cli);
 			return ib_usage_error(cmd, &e);
 		}

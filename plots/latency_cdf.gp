@@ -5,7 +5,8 @@
 #   names_<kind>         space-separated strategy names with data for <kind>
 #   colours_<kind>       their colours, in the same order
 #   files_<kind>         their .hgrm files, in the same order
-# Data: HdrHistogram percentile text (column 1 = microseconds, 2 = fraction).
+# Data: HdrHistogram percentile text (column 1 = microseconds, 2 = fraction),
+# drawn through its percentile ladder (coarse below the median, fine in the tail).
 if (!exists("width")) width = 1100
 if (!exists("height")) height = 480
 npanels = words(panels)
@@ -25,7 +26,7 @@ do for [fmt in "png svg"] {
         set yrange [0:100]
         set key inside right bottom
         plot for [i = 1:words(names)] word(files, i) skip 1 \
-             using 1:($2 * 100) with steps lw 1.5 lc rgb word(colours, i) title word(names, i)
+             using 1:($2 * 100) with lines lw 1.5 lc rgb word(colours, i) title word(names, i)
     }
     unset multiplot
 }

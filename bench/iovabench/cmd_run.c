@@ -78,7 +78,10 @@ static void progress_print(progress *p)
 		snprintf(eta, sizeof eta, "%d:%02d", (int)left / 60, (int)left % 60);
 	}
 	char ops[32], rate[32];
-	ib_format_si((double)p->ops, ops, sizeof ops);
+	if (p->ops < 1000)
+		snprintf(ops, sizeof ops, "%llu", (unsigned long long)p->ops);
+	else
+		ib_format_si((double)p->ops, ops, sizeof ops);
 	ib_format_si(p->rate, rate, sizeof rate);
 	fprintf(stderr, "\r\033[K[%u/%zu] %s rep %u/%u  %s ops  %s ops/s  ETA %s", p->job->index, p->plan->njobs,
 		p->job->id, p->rep + 1, p->job->repetitions, ops, rate, eta);

@@ -39,8 +39,12 @@ extern "C" {
 /* What an executor keeps per live buffer: written by the operation that
  * creates the buffer, passed back to every later one. */
 typedef union wl_handle {
-	uint64_t u64[2];
-	iova_handle iova;
+	uint64_t u64[3];
+	struct {
+		iova_handle iova; /* wl_iova_executor: the allocation's handle */
+		uint64_t addr;    /* ... its first IOVA; bit 0 (free: IOVAs are
+				   * granule-aligned) set while it is evicted */
+	};
 	void *ptr;
 } wl_handle;
 
@@ -63,6 +67,12 @@ typedef struct wl_alloc_args {
  *               executor needs none). @seed is derived from the replay seed
  *               and the worker number. Sets *@ok = false to refuse.
  * @worker_fini: called on the worker thread after its last operation.
+ * @loop_end:    optional; called once per loop (warm-up loops included, @loop
+ *               counting them from 0) on worker 0, after every worker has run
+ *               the loop's last operation and before the buffers still live
+ *               are released: the moment to look at the state a pass leaves.
+ *               No operation runs meanwhile. It costs each loop one more
+ *               barrier, so it is only waited for when set.
  * Buffers still live at the end of a loop are released with free or unmap
  * (not measured) before the next loop.
  */
@@ -71,6 +81,7 @@ typedef struct wl_executor {
 	void *ctx;
 	void *(*worker_init)(void *ctx, unsigned worker, uint64_t seed, bool *ok);
 	void (*worker_fini)(void *wctx);
+	void (*loop_end)(void *ctx, unsigned loop);
 	iova_status (*alloc)(void *wctx, const wl_alloc_args *a, wl_handle *out);
 	iova_status (*free)(void *wctx, wl_handle *h);
 	iova_status (*map)(void *wctx, uint64_t size, uint32_t segments, wl_handle *out);
@@ -88,17 +99,28 @@ typedef struct wl_executor {
 const wl_executor *wl_executor_null(void);
 
 /*
- * struct wl_iova_executor - an executor over the core's allocation API:
- * alloc and free call iova_alloc()/iova_free() on @domain with @placement; the
- * IOMMU operations (map, unmap, transfer, fill, flush, evict, make-resident)
- * are not bound yet and count as WL_FAIL_UNSUPPORTED. Pass &x.ex to
- * wl_replay(); it points at @x, so @x must stay where it is, and @domain must
- * outlive the replays.
+ * struct wl_iova_executor - an executor over the core's API, on @domain with
+ * @placement. Pass &x.ex to wl_replay(); it points at @x, so @x must stay
+ * where it is, and @domain must outlive the replays.
+ *
+ * In a domain with an IOMMU (config.iommu set; @iommu true):
+ *   alloc, map        iova_alloc_map(): an IOVA range mapped for its lifetime
+ *                     (DxgkCbAllocateContiguousMemory; dma_map_sg's IOVA)
+ *   free, unmap       iova_unmap_free() (the DXGK pair, Linux dma_unmap); of
+ *                     an evicted buffer (nothing mapped): iova_free()
+ *   transfer, fill    iova_device_dma() at the buffers' IOVAs plus offsets
+ *   flush             iova_iommu_flush(): the whole IOTLB, also for a flush
+ *                     of one buffer (the API has no range flush)
+ *   evict, resident   iova_unmap() and iova_map(): the IOVA stays held
+ * Without an IOMMU, alloc and free are iova_alloc() and iova_free(); the
+ * other kinds need an IOMMU (a page list has no IOVA without one) and count
+ * as WL_FAIL_UNSUPPORTED.
  */
 typedef struct wl_iova_executor {
 	wl_executor ex;
 	iova_domain *domain;
 	iova_placement placement;
+	bool iommu;
 } wl_iova_executor;
 
 /** wl_iova_executor_init() - fill @x for @domain and @placement. */

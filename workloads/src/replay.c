@@ -32,8 +32,9 @@ typedef struct inst_rt {
 	wl_handle h;
 	_Atomic uint32_t done; /* operations finished on this instance (shared instances only) */
 	uint8_t ok;            /* created and not yet released */
-	uint8_t pad[11];
+	uint8_t pad[3];
 } inst_rt;
+_Static_assert(sizeof(inst_rt) == 32, "two instance records per cache line");
 
 typedef struct worker_stats {
 	uint64_t count[WL_OP_KIND_COUNT];
@@ -366,6 +367,11 @@ static void *worker_main(void *arg)
 		pthread_barrier_wait(&rp->barrier);
 		if (wk->index == 0 && loop >= rp->opt.warmup_loops)
 			rp->elapsed_ticks += wl_ticks() - (rp->opt.mode == WL_REPLAY_TIMED ? rp->loop_t0 : start);
+		if (rp->ex.loop_end) {
+			if (wk->index == 0)
+				rp->ex.loop_end(rp->ex.ctx, loop);
+			pthread_barrier_wait(&rp->barrier);
+		}
 		cleanup_slice(rp, wk);
 		pthread_barrier_wait(&rp->barrier);
 		if (atomic_load_explicit(&rp->stop, memory_order_relaxed))

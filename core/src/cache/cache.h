@@ -84,6 +84,30 @@ enum {
 
 #define CACHE_MAX_CLASSES 7 /* 64 granules: the state map's six size bits */
 
+/*
+ * The state map's layout. Neighbouring blocks often belong to different
+ * threads (strategies hand out adjacent blocks to threads that ask one after
+ * the other), and every free writes its block's state byte with a
+ * compare-and-swap: in address order, two threads' hot states would share a
+ * cache line and the threads would take turns owning it. So the map is cut
+ * into units of 2^16 bytes, and inside a unit a granule's 16-bit offset is
+ * rotated left by 7 bits: consecutive granules are 128 bytes apart (two
+ * lines, since the adjacent-line prefetcher fetches lines in pairs), and two
+ * granules share a 128-byte pair only if their offsets agree modulo 512 -
+ * so adjacent blocks of up to 256 granules never do. A bijection, so the map
+ * keeps one byte per granule (its size rounded up to a unit); it touches at
+ * most a unit's 16 pages per 2^16 granules used.
+ */
+#define CACHE_MAP_UNIT_LOG2 16
+#define CACHE_MAP_ROTATE 7
+
+static inline uint64_t cache_map_index(uint64_t i)
+{
+	const uint16_t lo = (uint16_t)i;
+	return (i & ~(uint64_t)0xFFFF) |
+	       (uint16_t)((unsigned)lo << CACHE_MAP_ROTATE | (unsigned)lo >> (CACHE_MAP_UNIT_LOG2 - CACHE_MAP_ROTATE));
+}
+
 struct magazine {
 	uint32_t size;
 	struct magazine *next; /* in the depot */
@@ -156,6 +180,12 @@ static inline unsigned cache_class(const struct cache *c, uint64_t granules)
 static inline uint64_t cache_class_granules(const struct cache *c, unsigned cls)
 {
 	return c->o.rounding ? cls + 1 : UINT64_C(1) << cls;
+}
+
+/* The state byte of the block starting at granule @g (inside the space). */
+static inline _Atomic uint8_t *cache_state(const struct cache *c, uint64_t g)
+{
+	return &c->map[cache_map_index(g - c->space.first)];
 }
 
 /* Owner-only counter update (see struct cache_slot). */

@@ -150,7 +150,7 @@ static __attribute__((noinline)) iova_status alloc_miss(struct cache *c, const i
 		r.granules = held;
 		st = below_alloc(c, &r, g, &flushed);
 		if (st == IOVA_OK) {
-			atomic_store_explicit(&c->map[*g - c->space.first], (uint8_t)(MAP_LIVE | (req->granules - 1)),
+			atomic_store_explicit(cache_state(c, *g), (uint8_t)(MAP_LIVE | (req->granules - 1)),
 					      memory_order_relaxed);
 			return IOVA_OK;
 		}
@@ -161,7 +161,7 @@ static __attribute__((noinline)) iova_status alloc_miss(struct cache *c, const i
 	st = below_alloc(c, req, g, &flushed);
 	if (st == IOVA_OK) {
 		ctr_add(&s->exact_fallbacks, 1, req->slot);
-		atomic_store_explicit(&c->map[*g - c->space.first], (uint8_t)(MAP_LIVE_EXACT | (req->granules - 1)),
+		atomic_store_explicit(cache_state(c, *g), (uint8_t)(MAP_LIVE_EXACT | (req->granules - 1)),
 				      memory_order_relaxed);
 	}
 	return st;
@@ -199,7 +199,7 @@ iova_status cache_alloc(void *state, const iova_req *req, uint64_t *out)
 	}
 	if (IOVA_LIKELY(hit)) {
 		/* The block was cached in this slot: no other writer of its state. */
-		atomic_store_explicit(&c->map[g - c->space.first], (uint8_t)(MAP_LIVE | (req->granules - 1)),
+		atomic_store_explicit(cache_state(c, g), (uint8_t)(MAP_LIVE | (req->granules - 1)),
 				      memory_order_relaxed);
 		ctr_add(&s->hits, 1, req->slot);
 		*out = g;
@@ -263,7 +263,7 @@ iova_status cache_free(void *state, uint64_t g, uint64_t granules, unsigned slot
 	if (IOVA_UNLIKELY(g < c->space.first || g >= c->space.end || granules > c->space.end - g))
 		return IOVA_ERR_UNKNOWN_HANDLE;
 	const unsigned cls = cache_class(c, granules);
-	_Atomic uint8_t *st = &c->map[g - c->space.first];
+	_Atomic uint8_t *st = cache_state(c, g);
 	uint8_t v = (uint8_t)(MAP_LIVE | (granules - 1));
 	/* Live -> cached: of two frees of one block, exactly one gets here. */
 	if (IOVA_LIKELY(atomic_compare_exchange_strong_explicit(st, &v, (uint8_t)(MAP_CACHED | (granules - 1)),

@@ -128,7 +128,7 @@ iova_status iova_cache_create(const iova_strategy_ops *inner, const iova_space *
 	}
 	c->max_granules = UINT64_C(1) << (o.classes - 1);
 	c->nclasses = o.rounding ? (unsigned)c->max_granules : (unsigned)o.classes;
-	c->map_bytes = (size_t)(space->end - space->first);
+	c->map_bytes = (size_t)iova_round_up(space->end - space->first, UINT64_C(1) << CACHE_MAP_UNIT_LOG2);
 	c->map = iova_reserve(c->map_bytes);
 	c->slot_stride = iova_round_up(sizeof(struct cache_slot) + c->nclasses * sizeof(struct cache_pair), 128);
 	c->slots = aligned_alloc(128, IOVA_THREAD_SLOTS * c->slot_stride);

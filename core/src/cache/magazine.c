@@ -105,7 +105,7 @@ struct magazine *cache_depot_put(struct cache *c, unsigned cls, struct magazine 
  */
 void cache_release_block(struct cache *c, uint64_t g, uint64_t held, unsigned slot)
 {
-	_Atomic uint8_t *st = &c->map[g - c->space.first];
+	_Atomic uint8_t *st = cache_state(c, g);
 	uint8_t v = atomic_load_explicit(st, memory_order_relaxed);
 	if (c->inner->free(c->below, g, held, slot) != IOVA_OK)
 		atomic_fetch_add_explicit(&c->inner_free_errors, 1, memory_order_relaxed);

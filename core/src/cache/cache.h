@@ -114,21 +114,33 @@ struct magazine {
 	uint64_t g[];          /* first granules, magazine_size of them */
 };
 
+/*
+ * A slot's magazines of one class, and what its hits did to them: blocks
+ * taken by allocations and pushed by frees. 32 bytes, so that the hit path
+ * finds its magazine pointer and counter on one line.
+ */
 struct cache_pair {
 	struct magazine *loaded, *prev;
-};
+	_Atomic uint64_t taken, pushed;
+} __attribute__((aligned(32)));
 
 /*
- * One thread slot. Written only by the slot's owner (the shared slot: under
- * shared_lock), with relaxed loads and stores; `cached` and the magazines
- * only inside the owner's quiescence section, so that a flusher holding the
- * slot quiesced may write them too.
+ * One thread slot. Written by the slot's owner only (the shared slot: under
+ * shared_lock), with relaxed loads and stores; the magazines, `taken`,
+ * `pushed` and `moved` only inside the owner's quiescence section, so that a
+ * flusher holding the slot quiesced may change the magazines and `moved`
+ * too. The granules the slot's magazines hold are
+ *     moved + sum over classes of (pushed - taken) * class granules,
+ * kept this way so that each hit updates one counter; every term may wrap
+ * (a flusher drains what the owner pushed), the sum does not.
  */
 struct cache_slot {
 	_Atomic unsigned busy;
 	struct magazine *spare; /* an empty magazine kept for the next swap */
-	_Atomic uint64_t cached; /* granules in this slot's magazines (may wrap: see cache_cached) */
-	_Atomic uint64_t hits, misses, bypasses, depot_gets, depot_puts, exact_fallbacks;
+	_Atomic uint64_t moved; /* granules moved in (+) and out (-) other than by hits */
+	/* Owner-only, also outside its section (never written by flushers). */
+	_Atomic uint64_t magazines; /* allocated minus freed by this slot's thread */
+	_Atomic uint64_t misses, bypasses, depot_gets, depot_puts, exact_fallbacks;
 	struct cache_pair pair[]; /* one per class */
 };
 
@@ -137,8 +149,8 @@ struct depot {
 	struct magazine *head;
 	/* Written under the lock; read without it by allocations that find both
 	 * their magazines empty, so that a miss on an empty depot (every miss
-	 * while a workload grows) does not take the lock. */
-	_Atomic uint64_t count;
+	 * while a workload grows) does not take the lock, and by statistics. */
+	_Atomic uint64_t count, granules;
 	uint64_t last_trim_ns;
 } __attribute__((aligned(IOVA_CACHE_LINE)));
 
@@ -147,23 +159,31 @@ struct cache_opts {
 	unsigned rounding; /* 0 pow2, 1 exact */
 };
 
+/*
+ * The layer. The first lines are read by every operation and written only
+ * at creation (q.flushing: by flushes); what else is written lives on lines
+ * of its own, so that no operation's read misses because another thread
+ * wrote a neighbour.
+ */
 struct cache {
 	const iova_strategy_ops *inner;
 	void *below;
 	iova_space space;
-	struct cache_opts o;
-	unsigned nclasses;     /* class slots: classes (pow2) or 2^(classes-1) (exact) */
-	uint64_t max_granules; /* largest cached block */
+	uint64_t map_granules; /* entries of the state map (cache_map_index's range) */
 	_Atomic uint8_t *map;
-	size_t map_bytes;
 	char *slots; /* IOVA_THREAD_SLOTS of slot_stride bytes */
 	size_t slot_stride;
-	struct depot *depots; /* nclasses */
-	struct iova_lock shared_lock;
-	struct iova_quiesce q;
-	_Atomic uint64_t depot_granules; /* granules in all depots */
-	_Atomic uint64_t magazines;      /* allocated */
-	_Atomic uint64_t flushes, flushed_blocks, depot_trims, inner_free_errors;
+	uint64_t max_granules; /* largest cached block */
+	uint32_t magazine_cap; /* o.magazine_size */
+	unsigned rounding;     /* o.rounding */
+	unsigned nclasses;     /* class slots: classes (pow2) or 2^(classes-1) (exact) */
+	struct depot *depots;  /* nclasses */
+	size_t map_bytes;
+	struct cache_opts o;
+	struct iova_quiesce q; /* flushing, then the flushers' mutex */
+	struct iova_lock shared_lock __attribute__((aligned(IOVA_CACHE_LINE)));
+	_Atomic uint64_t flushes __attribute__((aligned(IOVA_CACHE_LINE)));
+	_Atomic uint64_t flushed_blocks, depot_trims, inner_free_errors;
 };
 
 static inline struct cache_slot *cache_slot(const struct cache *c, unsigned s)
@@ -173,13 +193,13 @@ static inline struct cache_slot *cache_slot(const struct cache *c, unsigned s)
 
 static inline unsigned cache_class(const struct cache *c, uint64_t granules)
 {
-	return c->o.rounding ? (unsigned)granules - 1 : iova_log2_ceil(granules);
+	return c->rounding ? (unsigned)granules - 1 : iova_log2_ceil(granules);
 }
 
 /* Granules a block of class @cls is held at. */
 static inline uint64_t cache_class_granules(const struct cache *c, unsigned cls)
 {
-	return c->o.rounding ? cls + 1 : UINT64_C(1) << cls;
+	return c->rounding ? cls + 1 : UINT64_C(1) << cls;
 }
 
 /* The state byte of the block starting at granule @g (inside the space). */
@@ -219,16 +239,31 @@ unsigned iova_cache_caps(const iova_strategy_ops *inner);
 
 /* Magazines and the depot (magazine.c). */
 
-/** cache_magazine_new() - an empty magazine (malloc'd, counted), or NULL. */
-struct magazine *cache_magazine_new(struct cache *c);
-/** cache_magazine_free() - free @m (may be NULL) without looking at its blocks. */
-void cache_magazine_free(struct cache *c, struct magazine *m);
+/** cache_magazine_new() - an empty magazine (malloc'd, counted in @slot,
+ * the calling thread's), or NULL. */
+struct magazine *cache_magazine_new(struct cache *c, unsigned slot);
+/** cache_magazine_free() - free @m (may be NULL) without looking at its
+ * blocks, counted in @slot (the calling thread's). */
+void cache_magazine_free(struct cache *c, struct magazine *m, unsigned slot);
 struct magazine *cache_depot_get(struct cache *c, unsigned cls, struct magazine **evicted);
 struct magazine *cache_depot_put(struct cache *c, unsigned cls, struct magazine *m);
 void cache_release_block(struct cache *c, uint64_t g, uint64_t held, unsigned slot);
 void cache_release_magazine(struct cache *c, unsigned cls, struct magazine *m, unsigned slot);
 void cache_flush_all(struct cache *c, unsigned slot);
 uint64_t cache_cached_granules(const struct cache *c);
+/** cache_slot_granules() - granules in slot @s's magazines (see struct
+ * cache_slot; may wrap for one slot, not summed over all). */
+uint64_t cache_slot_granules(const struct cache *c, const struct cache_slot *s);
+
+/* Counters of a slot that its owner updates outside its section: the
+ * shared slot's have many writers. */
+static inline void cache_ctr_add(_Atomic uint64_t *ctr, uint64_t v, unsigned slot)
+{
+	if (IOVA_UNLIKELY(iova_slot_is_shared(slot)))
+		atomic_fetch_add_explicit(ctr, v, memory_order_relaxed);
+	else
+		slot_add(ctr, v);
+}
 
 /* The operations (fast.c). */
 iova_status cache_alloc(void *state, const iova_req *req, uint64_t *first_granule);

@@ -226,6 +226,13 @@ static void cache_counters(const void *state, iova_counter_fn fn, void *ctx)
 	fn(ctx, "cache_cached_granules", cache_cached_granules(c));
 	fn(ctx, "cache_magazines", magazine_count(c));
 	fn(ctx, "cache_shared_slot_locks", iova_counter_read(&c->shared_lock.acquisitions));
+	uint64_t depot_locks = 0, depot_waits = 0;
+	for (unsigned cls = 0; cls < c->nclasses; cls++) {
+		depot_locks += iova_counter_read(&c->depots[cls].lock.acquisitions);
+		depot_waits += iova_counter_read(&c->depots[cls].lock.contended);
+	}
+	fn(ctx, "cache_depot_locks", depot_locks);
+	fn(ctx, "cache_depot_lock_waits", depot_waits);
 	fn(ctx, "cache_below_free_errors", atomic_load_explicit(&c->inner_free_errors, memory_order_relaxed));
 	if (c->inner->counters)
 		c->inner->counters(c->below, fn, ctx);

@@ -9,7 +9,8 @@
  * of the design, since a slot belongs to one thread at a time and a thread
  * keeps its slot however the scheduler moves it - has, per class, a loaded
  * and a previous magazine of magazine_size block addresses (127). Full
- * magazines go to a depot per class.
+ * magazines go to a depot per class, which hands each slot its own
+ * magazines back first (struct depot).
  *
  * Swap rules (Linux's, from Bonwick and Adams). Free: push onto loaded; if
  * it is full and previous is not, swap them first; if both are full, the
@@ -144,14 +145,25 @@ struct cache_slot {
 	struct cache_pair pair[]; /* one per class */
 };
 
+/*
+ * The depot of one class. Its full magazines are kept in one list per slot
+ * that put them, and a slot takes its own back first: blocks then stay with
+ * the thread that freed them - their state bytes, and the magazine itself,
+ * in that thread's cache - and move to another thread only when it has none
+ * of its own (a magazine from the lowest-numbered slot that has one). A
+ * workload where every thread frees what it allocates (threadtest) would
+ * otherwise trade magazines between threads on every depot visit, and pay a
+ * cache miss per block for it.
+ */
 struct depot {
 	struct iova_lock lock;
-	struct magazine *head;
 	/* Written under the lock; read without it by allocations that find both
 	 * their magazines empty, so that a miss on an empty depot (every miss
 	 * while a workload grows) does not take the lock, and by statistics. */
 	_Atomic uint64_t count, granules;
 	uint64_t last_trim_ns;
+	uint64_t nonempty[IOVA_THREAD_SLOTS / 64]; /* bit s: lists[s] has a magazine */
+	struct magazine *lists[IOVA_THREAD_SLOTS];  /* LIFO, linked through next */
 } __attribute__((aligned(IOVA_CACHE_LINE)));
 
 struct cache_opts {
@@ -245,8 +257,8 @@ struct magazine *cache_magazine_new(struct cache *c, unsigned slot);
 /** cache_magazine_free() - free @m (may be NULL) without looking at its
  * blocks, counted in @slot (the calling thread's). */
 void cache_magazine_free(struct cache *c, struct magazine *m, unsigned slot);
-struct magazine *cache_depot_get(struct cache *c, unsigned cls, struct magazine **evicted);
-struct magazine *cache_depot_put(struct cache *c, unsigned cls, struct magazine *m);
+struct magazine *cache_depot_get(struct cache *c, unsigned cls, unsigned slot, struct magazine **evicted);
+struct magazine *cache_depot_put(struct cache *c, unsigned cls, unsigned slot, struct magazine *m);
 void cache_release_block(struct cache *c, uint64_t g, uint64_t held, unsigned slot);
 void cache_release_magazine(struct cache *c, unsigned cls, struct magazine *m, unsigned slot);
 void cache_flush_all(struct cache *c, unsigned slot);

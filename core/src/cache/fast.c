@@ -45,7 +45,7 @@ static bool take(struct cache *c, struct cache_slot *s, unsigned cls, const iova
 		p->prev = t;
 	}
 	if (i < 0 && (!p->loaded || !p->loaded->size) && (!p->prev || !p->prev->size)) {
-		struct magazine *m = cache_depot_get(c, cls, evicted);
+		struct magazine *m = cache_depot_get(c, cls, r->slot, evicted);
 		if (m) {
 			slot_add(&s->depot_gets, 1);
 			slot_add(&s->moved, m->size * cache_class_granules(c, cls));
@@ -69,7 +69,8 @@ static bool take(struct cache *c, struct cache_slot *s, unsigned cls, const iova
  * caller). Returns false if no magazine had room and no empty one was at
  * hand; *@evicted may receive a magazine trimmed from the depot.
  */
-static bool push(struct cache *c, struct cache_slot *s, unsigned cls, uint64_t g, struct magazine **evicted)
+static bool push(struct cache *c, struct cache_slot *s, unsigned slot, unsigned cls, uint64_t g,
+		 struct magazine **evicted)
 {
 	struct cache_pair *p = &s->pair[cls];
 	const uint32_t cap = c->magazine_cap;
@@ -86,7 +87,7 @@ static bool push(struct cache *c, struct cache_slot *s, unsigned cls, uint64_t g
 			} else if (p->loaded) {
 				slot_add(&s->depot_puts, 1);
 				slot_add(&s->moved, -(p->loaded->size * cache_class_granules(c, cls)));
-				*evicted = cache_depot_put(c, cls, p->loaded);
+				*evicted = cache_depot_put(c, cls, slot, p->loaded);
 			}
 			p->loaded = s->spare;
 			s->spare = NULL;
@@ -244,7 +245,7 @@ static __attribute__((noinline)) void free_slow(struct cache *c, uint64_t g, uns
 			cache_ctr_add(&s->bypasses, 1, slot);
 			break;
 		}
-		done = push(c, s, cls, g, &evicted);
+		done = push(c, s, slot, cls, g, &evicted);
 		slot_exit(c, s, slot);
 		if (evicted) {
 			cache_release_magazine(c, cls, evicted, slot);

@@ -86,10 +86,11 @@ static void cache_destroy(void *state)
 	}
 	if (c->depots) {
 		for (unsigned cls = 0; cls < c->nclasses; cls++) {
-			for (struct magazine *m = c->depots[cls].head, *n; m; m = n) {
-				n = m->next;
-				free(m);
-			}
+			for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++)
+				for (struct magazine *m = c->depots[cls].lists[s], *n; m; m = n) {
+					n = m->next;
+					free(m);
+				}
 			iova_lock_destroy(&c->depots[cls].lock);
 		}
 		free(c->depots);

@@ -42,12 +42,39 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Under the depot's lock: push @m onto slot @slot's list. */
+static void push_locked(struct depot *d, unsigned slot, struct magazine *m)
+{
+	m->next = d->lists[slot];
+	d->lists[slot] = m;
+	d->nonempty[slot / 64] |= UINT64_C(1) << (slot % 64);
+}
+
+/* Under the depot's lock: a magazine of slot @slot's, else of the first slot
+ * that has one, else NULL. */
+static struct magazine *pop_locked(struct depot *d, unsigned slot)
+{
+	if (!d->lists[slot]) {
+		unsigned w = 0;
+		while (w < IOVA_THREAD_SLOTS / 64 && !d->nonempty[w])
+			w++;
+		if (w == IOVA_THREAD_SLOTS / 64)
+			return NULL;
+		slot = w * 64 + (unsigned)__builtin_ctzll(d->nonempty[w]);
+	}
+	struct magazine *m = d->lists[slot];
+	d->lists[slot] = m->next;
+	if (!m->next)
+		d->nonempty[slot / 64] &= ~(UINT64_C(1) << (slot % 64));
+	return m;
+}
+
 /* Under the depot's lock: the magazine to trim, if the depot is above its
  * target and a trim is due. Linux frees one magazine per 100 ms while the
  * depot holds more than one per CPU. */
-static struct magazine *trim_locked(struct cache *c, struct depot *d, unsigned cls)
+static struct magazine *trim_locked(struct cache *c, struct depot *d, unsigned cls, unsigned slot)
 {
-	if (atomic_load_explicit(&d->count, memory_order_relaxed) <= c->o.depot_target || !d->head)
+	if (atomic_load_explicit(&d->count, memory_order_relaxed) <= c->o.depot_target)
 		return NULL;
 	if (c->o.trim_ms) {
 		uint64_t now = now_ns();
@@ -55,49 +82,49 @@ static struct magazine *trim_locked(struct cache *c, struct depot *d, unsigned c
 			return NULL;
 		d->last_trim_ns = now;
 	}
-	struct magazine *m = d->head;
-	d->head = m->next;
+	struct magazine *m = pop_locked(d, slot);
+	if (!m)
+		return NULL;
 	depot_account(d, -1, -(m->size * cache_class_granules(c, cls)));
 	atomic_fetch_add_explicit(&c->depot_trims, 1, memory_order_relaxed);
 	return m;
 }
 
 /**
- * cache_depot_get() - a full magazine of class @cls from the depot, or NULL.
+ * cache_depot_get() - a full magazine of class @cls from the depot for slot
+ * @slot (its own if it has one there), or NULL.
  * @evicted: receives a magazine trimmed from the depot (or NULL), which the
  *           caller gives back with cache_release_magazine() outside its
  *           quiescence section.
  */
-struct magazine *cache_depot_get(struct cache *c, unsigned cls, struct magazine **evicted)
+struct magazine *cache_depot_get(struct cache *c, unsigned cls, unsigned slot, struct magazine **evicted)
 {
 	struct depot *d = &c->depots[cls];
 	*evicted = NULL;
 	if (!atomic_load_explicit(&d->count, memory_order_relaxed))
 		return NULL; /* a racy look: at worst one miss that could have been a hit */
 	iova_lock_acquire(&d->lock);
-	struct magazine *m = d->head;
-	if (m) {
-		d->head = m->next;
+	struct magazine *m = pop_locked(d, slot);
+	if (m)
 		depot_account(d, -1, -(m->size * cache_class_granules(c, cls)));
-	}
-	*evicted = trim_locked(c, d, cls);
+	*evicted = trim_locked(c, d, cls, slot);
 	iova_lock_release(&d->lock);
 	return m;
 }
 
 /**
- * cache_depot_put() - park the full magazine @m in the depot of class @cls.
+ * cache_depot_put() - park the full magazine @m of slot @slot in the depot
+ * of class @cls.
  * Return: a magazine trimmed from the depot (possibly @m itself), or NULL;
  * the caller gives it back with cache_release_magazine().
  */
-struct magazine *cache_depot_put(struct cache *c, unsigned cls, struct magazine *m)
+struct magazine *cache_depot_put(struct cache *c, unsigned cls, unsigned slot, struct magazine *m)
 {
 	struct depot *d = &c->depots[cls];
 	iova_lock_acquire(&d->lock);
-	m->next = d->head;
-	d->head = m;
+	push_locked(d, slot, m);
 	depot_account(d, 1, m->size * cache_class_granules(c, cls));
-	struct magazine *evicted = trim_locked(c, d, cls);
+	struct magazine *evicted = trim_locked(c, d, cls, slot);
 	iova_lock_release(&d->lock);
 	return evicted;
 }
@@ -172,15 +199,17 @@ void cache_flush_all(struct cache *c, unsigned slot)
 	for (unsigned cls = 0; cls < c->nclasses; cls++) {
 		struct depot *d = &c->depots[cls];
 		iova_lock_acquire(&d->lock);
-		struct magazine *m = d->head;
-		d->head = NULL;
+		struct magazine *m = NULL, *next;
+		while ((next = pop_locked(d, slot))) {
+			next->next = m;
+			m = next;
+		}
 		atomic_store_explicit(&d->count, 0, memory_order_relaxed);
 		atomic_store_explicit(&d->granules, 0, memory_order_relaxed);
 		iova_lock_release(&d->lock);
-		while (m) {
-			struct magazine *next = m->next;
+		for (; m; m = next) {
+			next = m->next;
 			cache_release_magazine(c, cls, m, slot);
-			m = next;
 		}
 	}
 	iova_quiesce_end(&c->q);

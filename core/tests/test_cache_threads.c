@@ -2,8 +2,9 @@
 /*
  * test_cache_threads.c - the cache layer across threads: magazines outlive
  * the thread that filled them (its slot's next owner uses them), frees from
- * another thread land in the freeing thread's magazines, and the shared
- * overflow slot (IOVA_SLOT_SHARED) stays correct with many threads in it -
+ * another thread land in the freeing thread's magazines, the depot hands a
+ * slot its own magazines back first (and another slot's when it has none),
+ * and the shared overflow slot (IOVA_SLOT_SHARED) stays correct with many threads in it -
  * driven directly through the strategy operations, and through the public
  * API with more threads than there are slots. Concurrent flushes run
  * throughout the shared-slot tests.
@@ -97,6 +98,64 @@ static void test_inheritance_and_cross_thread(void)
 	iova_domain_stats(D, &st);
 	CHECK_EQ(st.free_bytes, cfg.size);
 	iova_domain_destroy(D);
+}
+
+/* ---- the depot hands a slot its own magazines back first ---- */
+
+static iova_allocation own_blocks[16];
+
+static void *free_second_half(void *arg)
+{
+	(void)arg;
+	for (int i = 8; i < 16; i++)
+		CHECK_STATUS(iova_free(D, own_blocks[i].handle), IOVA_OK);
+	return NULL;
+}
+
+static bool in_half(uint64_t iova, int half)
+{
+	for (int i = half * 8; i < half * 8 + 8; i++)
+		if (own_blocks[i].iova == iova)
+			return true;
+	return false;
+}
+
+/* With 2-block magazines, 8 frees leave 4 blocks in a slot's magazines and
+ * 2 magazines in the depot. This thread and another free 8 blocks each;
+ * this thread's next 8 allocations get its own 8 back (2 of them from the
+ * depot, although the other thread's magazines were parked after its own);
+ * the 4 after those come from the other thread's depot magazines; the
+ * next one misses. */
+static void test_depot_own_first(void)
+{
+	iova_domain_config cfg = {.base = BASE, .size = 1 << 24, .strategy = "bitmap+cache",
+				  .options = "magazine_size=2,depot_target=64,trim_ms=0"};
+	CHECK_STATUS(iova_domain_create(&cfg, &D), IOVA_OK);
+	for (int i = 0; i < 16; i++)
+		CHECK_STATUS(iova_alloc(D, &(iova_request){.size = G}, &own_blocks[i]), IOVA_OK);
+	for (int i = 0; i < 8; i++)
+		CHECK_STATUS(iova_free(D, own_blocks[i].handle), IOVA_OK);
+	pthread_t t;
+	pthread_create(&t, NULL, free_second_half, NULL);
+	pthread_join(t, NULL);
+	CHECK_EQ(counter(D, "cache_depot_puts"), 4);
+	iova_allocation a;
+	for (int i = 0; i < 8; i++) {
+		CHECK_STATUS(iova_alloc(D, &(iova_request){.size = G}, &a), IOVA_OK);
+		CHECK_MSG(in_half(a.iova, 0), "allocation %d got 0x%llx, not one of this thread's blocks", i,
+			  (unsigned long long)a.iova);
+	}
+	CHECK_EQ(counter(D, "cache_depot_gets"), 2);
+	for (int i = 0; i < 4; i++) {
+		CHECK_STATUS(iova_alloc(D, &(iova_request){.size = G}, &a), IOVA_OK);
+		CHECK_MSG(in_half(a.iova, 1), "allocation %d got 0x%llx, not one of the other thread's depot blocks",
+			  8 + i, (unsigned long long)a.iova);
+	}
+	CHECK_EQ(counter(D, "cache_depot_gets"), 4);
+	uint64_t misses = counter(D, "cache_misses");
+	CHECK_STATUS(iova_alloc(D, &(iova_request){.size = G}, &a), IOVA_OK);
+	CHECK_EQ(counter(D, "cache_misses"), misses + 1);
+	iova_domain_destroy(D); /* live blocks are discarded */
 }
 
 /* ---- the shared slot, through the operations ---- */
@@ -257,6 +316,7 @@ static void test_crowd(const char *name)
 int main(void)
 {
 	test_inheritance_and_cross_thread();
+	test_depot_own_first();
 	test_shared_slot_ops("bitmap+cache");
 	test_shared_slot_ops("buddy-lf+cache");
 	test_shared_slot_ops("jemalloc+cache");

@@ -9,7 +9,8 @@
  * of the design, since a slot belongs to one thread at a time and a thread
  * keeps its slot however the scheduler moves it - has, per class, a loaded
  * and a previous magazine of magazine_size block addresses (127). Full
- * magazines go to a depot per class.
+ * magazines go to a depot per class, which hands each slot its own
+ * magazines back first (struct depot).
  *
  * Swap rules (Linux's, from Bonwick and Adams). Free: push onto loaded; if
  * it is full and previous is not, swap them first; if both are full, the
@@ -84,38 +85,85 @@ enum {
 
 #define CACHE_MAX_CLASSES 7 /* 64 granules: the state map's six size bits */
 
+/*
+ * The state map's layout. Neighbouring blocks often belong to different
+ * threads (strategies hand out adjacent blocks to threads that ask one after
+ * the other), and every free writes its block's state byte with a
+ * compare-and-swap: in address order, two threads' hot states would share a
+ * cache line and the threads would take turns owning it. So the map is cut
+ * into units of 2^16 bytes, and inside a unit a granule's 16-bit offset is
+ * rotated left by 7 bits: consecutive granules are 128 bytes apart (two
+ * lines, since the adjacent-line prefetcher fetches lines in pairs), and two
+ * granules share a 128-byte pair only if their offsets agree modulo 512 -
+ * so adjacent blocks of up to 256 granules never do. A bijection, so the map
+ * keeps one byte per granule (its size rounded up to a unit); it touches at
+ * most a unit's 16 pages per 2^16 granules used.
+ */
+#define CACHE_MAP_UNIT_LOG2 16
+#define CACHE_MAP_ROTATE 7
+
+static inline uint64_t cache_map_index(uint64_t i)
+{
+	const uint16_t lo = (uint16_t)i;
+	return (i & ~(uint64_t)0xFFFF) |
+	       (uint16_t)((unsigned)lo << CACHE_MAP_ROTATE | (unsigned)lo >> (CACHE_MAP_UNIT_LOG2 - CACHE_MAP_ROTATE));
+}
+
 struct magazine {
 	uint32_t size;
 	struct magazine *next; /* in the depot */
 	uint64_t g[];          /* first granules, magazine_size of them */
 };
 
+/*
+ * A slot's magazines of one class, and what its hits did to them: blocks
+ * taken by allocations and pushed by frees. 32 bytes, so that the hit path
+ * finds its magazine pointer and counter on one line.
+ */
 struct cache_pair {
 	struct magazine *loaded, *prev;
-};
+	_Atomic uint64_t taken, pushed;
+} __attribute__((aligned(32)));
 
 /*
- * One thread slot. Written only by the slot's owner (the shared slot: under
- * shared_lock), with relaxed loads and stores; `cached` and the magazines
- * only inside the owner's quiescence section, so that a flusher holding the
- * slot quiesced may write them too.
+ * One thread slot. Written by the slot's owner only (the shared slot: under
+ * shared_lock), with relaxed loads and stores; the magazines, `taken`,
+ * `pushed` and `moved` only inside the owner's quiescence section, so that a
+ * flusher holding the slot quiesced may change the magazines and `moved`
+ * too. The granules the slot's magazines hold are
+ *     moved + sum over classes of (pushed - taken) * class granules,
+ * kept this way so that each hit updates one counter; every term may wrap
+ * (a flusher drains what the owner pushed), the sum does not.
  */
 struct cache_slot {
 	_Atomic unsigned busy;
 	struct magazine *spare; /* an empty magazine kept for the next swap */
-	_Atomic uint64_t cached; /* granules in this slot's magazines (may wrap: see cache_cached) */
-	_Atomic uint64_t hits, misses, bypasses, depot_gets, depot_puts, exact_fallbacks;
+	_Atomic uint64_t moved; /* granules moved in (+) and out (-) other than by hits */
+	/* Owner-only, also outside its section (never written by flushers). */
+	_Atomic uint64_t magazines; /* allocated minus freed by this slot's thread */
+	_Atomic uint64_t misses, bypasses, depot_gets, depot_puts, exact_fallbacks;
 	struct cache_pair pair[]; /* one per class */
 };
 
+/*
+ * The depot of one class. Its full magazines are kept in one list per slot
+ * that put them, and a slot takes its own back first: blocks then stay with
+ * the thread that freed them - their state bytes, and the magazine itself,
+ * in that thread's cache - and move to another thread only when it has none
+ * of its own (a magazine from the lowest-numbered slot that has one). A
+ * workload where every thread frees what it allocates (threadtest) would
+ * otherwise trade magazines between threads on every depot visit, and pay a
+ * cache miss per block for it.
+ */
 struct depot {
 	struct iova_lock lock;
-	struct magazine *head;
 	/* Written under the lock; read without it by allocations that find both
 	 * their magazines empty, so that a miss on an empty depot (every miss
-	 * while a workload grows) does not take the lock. */
-	_Atomic uint64_t count;
+	 * while a workload grows) does not take the lock, and by statistics. */
+	_Atomic uint64_t count, granules;
 	uint64_t last_trim_ns;
+	uint64_t nonempty[IOVA_THREAD_SLOTS / 64]; /* bit s: lists[s] has a magazine */
+	struct magazine *lists[IOVA_THREAD_SLOTS];  /* LIFO, linked through next */
 } __attribute__((aligned(IOVA_CACHE_LINE)));
 
 struct cache_opts {
@@ -123,23 +171,31 @@ struct cache_opts {
 	unsigned rounding; /* 0 pow2, 1 exact */
 };
 
+/*
+ * The layer. The first lines are read by every operation and written only
+ * at creation (q.flushing: by flushes); what else is written lives on lines
+ * of its own, so that no operation's read misses because another thread
+ * wrote a neighbour.
+ */
 struct cache {
 	const iova_strategy_ops *inner;
 	void *below;
 	iova_space space;
-	struct cache_opts o;
-	unsigned nclasses;     /* class slots: classes (pow2) or 2^(classes-1) (exact) */
-	uint64_t max_granules; /* largest cached block */
+	uint64_t map_granules; /* entries of the state map (cache_map_index's range) */
 	_Atomic uint8_t *map;
-	size_t map_bytes;
 	char *slots; /* IOVA_THREAD_SLOTS of slot_stride bytes */
 	size_t slot_stride;
-	struct depot *depots; /* nclasses */
-	struct iova_lock shared_lock;
-	struct iova_quiesce q;
-	_Atomic uint64_t depot_granules; /* granules in all depots */
-	_Atomic uint64_t magazines;      /* allocated */
-	_Atomic uint64_t flushes, flushed_blocks, depot_trims, inner_free_errors;
+	uint64_t max_granules; /* largest cached block */
+	uint32_t magazine_cap; /* o.magazine_size */
+	unsigned rounding;     /* o.rounding */
+	unsigned nclasses;     /* class slots: classes (pow2) or 2^(classes-1) (exact) */
+	struct depot *depots;  /* nclasses */
+	size_t map_bytes;
+	struct cache_opts o;
+	struct iova_quiesce q; /* flushing, then the flushers' mutex */
+	struct iova_lock shared_lock __attribute__((aligned(IOVA_CACHE_LINE)));
+	_Atomic uint64_t flushes __attribute__((aligned(IOVA_CACHE_LINE)));
+	_Atomic uint64_t flushed_blocks, depot_trims, inner_free_errors;
 };
 
 static inline struct cache_slot *cache_slot(const struct cache *c, unsigned s)
@@ -149,13 +205,19 @@ static inline struct cache_slot *cache_slot(const struct cache *c, unsigned s)
 
 static inline unsigned cache_class(const struct cache *c, uint64_t granules)
 {
-	return c->o.rounding ? (unsigned)granules - 1 : iova_log2_ceil(granules);
+	return c->rounding ? (unsigned)granules - 1 : iova_log2_ceil(granules);
 }
 
 /* Granules a block of class @cls is held at. */
 static inline uint64_t cache_class_granules(const struct cache *c, unsigned cls)
 {
-	return c->o.rounding ? cls + 1 : UINT64_C(1) << cls;
+	return c->rounding ? cls + 1 : UINT64_C(1) << cls;
+}
+
+/* The state byte of the block starting at granule @g (inside the space). */
+static inline _Atomic uint8_t *cache_state(const struct cache *c, uint64_t g)
+{
+	return &c->map[cache_map_index(g - c->space.first)];
 }
 
 /* Owner-only counter update (see struct cache_slot). */
@@ -189,16 +251,31 @@ unsigned iova_cache_caps(const iova_strategy_ops *inner);
 
 /* Magazines and the depot (magazine.c). */
 
-/** cache_magazine_new() - an empty magazine (malloc'd, counted), or NULL. */
-struct magazine *cache_magazine_new(struct cache *c);
-/** cache_magazine_free() - free @m (may be NULL) without looking at its blocks. */
-void cache_magazine_free(struct cache *c, struct magazine *m);
-struct magazine *cache_depot_get(struct cache *c, unsigned cls, struct magazine **evicted);
-struct magazine *cache_depot_put(struct cache *c, unsigned cls, struct magazine *m);
+/** cache_magazine_new() - an empty magazine (malloc'd, counted in @slot,
+ * the calling thread's), or NULL. */
+struct magazine *cache_magazine_new(struct cache *c, unsigned slot);
+/** cache_magazine_free() - free @m (may be NULL) without looking at its
+ * blocks, counted in @slot (the calling thread's). */
+void cache_magazine_free(struct cache *c, struct magazine *m, unsigned slot);
+struct magazine *cache_depot_get(struct cache *c, unsigned cls, unsigned slot, struct magazine **evicted);
+struct magazine *cache_depot_put(struct cache *c, unsigned cls, unsigned slot, struct magazine *m);
 void cache_release_block(struct cache *c, uint64_t g, uint64_t held, unsigned slot);
 void cache_release_magazine(struct cache *c, unsigned cls, struct magazine *m, unsigned slot);
 void cache_flush_all(struct cache *c, unsigned slot);
 uint64_t cache_cached_granules(const struct cache *c);
+/** cache_slot_granules() - granules in slot @s's magazines (see struct
+ * cache_slot; may wrap for one slot, not summed over all). */
+uint64_t cache_slot_granules(const struct cache *c, const struct cache_slot *s);
+
+/* Counters of a slot that its owner updates outside its section: the
+ * shared slot's have many writers. */
+static inline void cache_ctr_add(_Atomic uint64_t *ctr, uint64_t v, unsigned slot)
+{
+	if (IOVA_UNLIKELY(iova_slot_is_shared(slot)))
+		atomic_fetch_add_explicit(ctr, v, memory_order_relaxed);
+	else
+		slot_add(ctr, v);
+}
 
 /* The operations (fast.c). */
 iova_status cache_alloc(void *state, const iova_req *req, uint64_t *first_granule);

@@ -45,10 +45,10 @@ static bool take(struct cache *c, struct cache_slot *s, unsigned cls, const iova
 		p->prev = t;
 	}
 	if (i < 0 && (!p->loaded || !p->loaded->size) && (!p->prev || !p->prev->size)) {
-		struct magazine *m = cache_depot_get(c, cls, evicted);
+		struct magazine *m = cache_depot_get(c, cls, r->slot, evicted);
 		if (m) {
 			slot_add(&s->depot_gets, 1);
-			slot_add(&s->cached, m->size * cache_class_granules(c, cls));
+			slot_add(&s->moved, m->size * cache_class_granules(c, cls));
 			if (!s->spare)
 				s->spare = p->loaded;
 			else
@@ -60,7 +60,7 @@ static bool take(struct cache *c, struct cache_slot *s, unsigned cls, const iova
 	if (i < 0)
 		return false;
 	*g = take_at(p->loaded, i);
-	slot_add(&s->cached, -cache_class_granules(c, cls));
+	slot_add(&p->taken, 1);
 	return true;
 }
 
@@ -69,10 +69,11 @@ static bool take(struct cache *c, struct cache_slot *s, unsigned cls, const iova
  * caller). Returns false if no magazine had room and no empty one was at
  * hand; *@evicted may receive a magazine trimmed from the depot.
  */
-static bool push(struct cache *c, struct cache_slot *s, unsigned cls, uint64_t g, struct magazine **evicted)
+static bool push(struct cache *c, struct cache_slot *s, unsigned slot, unsigned cls, uint64_t g,
+		 struct magazine **evicted)
 {
 	struct cache_pair *p = &s->pair[cls];
-	const uint32_t cap = (uint32_t)c->o.magazine_size;
+	const uint32_t cap = c->magazine_cap;
 	if (!p->loaded || p->loaded->size == cap) {
 		if (p->prev && p->prev->size < cap) {
 			struct magazine *t = p->loaded;
@@ -85,25 +86,16 @@ static bool push(struct cache *c, struct cache_slot *s, unsigned cls, uint64_t g
 				p->prev = p->loaded;
 			} else if (p->loaded) {
 				slot_add(&s->depot_puts, 1);
-				slot_add(&s->cached, -(p->loaded->size * cache_class_granules(c, cls)));
-				*evicted = cache_depot_put(c, cls, p->loaded);
+				slot_add(&s->moved, -(p->loaded->size * cache_class_granules(c, cls)));
+				*evicted = cache_depot_put(c, cls, slot, p->loaded);
 			}
 			p->loaded = s->spare;
 			s->spare = NULL;
 		}
 	}
 	p->loaded->g[p->loaded->size++] = g;
-	slot_add(&s->cached, cache_class_granules(c, cls));
+	slot_add(&p->pushed, 1);
 	return true;
-}
-
-/* Counters outside the slot's section: the shared slot's have many writers. */
-static inline void ctr_add(_Atomic uint64_t *ctr, uint64_t v, unsigned slot)
-{
-	if (IOVA_UNLIKELY(iova_slot_is_shared(slot)))
-		atomic_fetch_add_explicit(ctr, v, memory_order_relaxed);
-	else
-		slot_add(ctr, v);
 }
 
 /* Enter slot @slot's magazines: quiescence for owned slots, the lock for
@@ -144,13 +136,13 @@ static __attribute__((noinline)) iova_status alloc_miss(struct cache *c, const i
 	const uint64_t held = cache_class_granules(c, cls);
 	bool flushed = false;
 	iova_status st = IOVA_ERR_NO_SPACE;
-	ctr_add(&s->misses, 1, req->slot);
+	cache_ctr_add(&s->misses, 1, req->slot);
 	if (held == req->granules || iova_round_up(req->lo, req->align) + held <= req->hi) {
 		iova_req r = *req;
 		r.granules = held;
 		st = below_alloc(c, &r, g, &flushed);
 		if (st == IOVA_OK) {
-			atomic_store_explicit(&c->map[*g - c->space.first], (uint8_t)(MAP_LIVE | (req->granules - 1)),
+			atomic_store_explicit(cache_state(c, *g), (uint8_t)(MAP_LIVE | (req->granules - 1)),
 					      memory_order_relaxed);
 			return IOVA_OK;
 		}
@@ -160,22 +152,16 @@ static __attribute__((noinline)) iova_status alloc_miss(struct cache *c, const i
 	/* The rounded block does not fit: hold exactly what was asked, uncached. */
 	st = below_alloc(c, req, g, &flushed);
 	if (st == IOVA_OK) {
-		ctr_add(&s->exact_fallbacks, 1, req->slot);
-		atomic_store_explicit(&c->map[*g - c->space.first], (uint8_t)(MAP_LIVE_EXACT | (req->granules - 1)),
+		cache_ctr_add(&s->exact_fallbacks, 1, req->slot);
+		atomic_store_explicit(cache_state(c, *g), (uint8_t)(MAP_LIVE_EXACT | (req->granules - 1)),
 				      memory_order_relaxed);
 	}
 	return st;
 }
 
-/**
- * cache_alloc() - the layer's alloc operation (see iova_strategy_ops).
- * Blocks above the largest class go straight to the strategy below (with
- * the flush-and-retry); others come from the slot's magazines when one
- * meets the request.
- */
-iova_status cache_alloc(void *state, const iova_req *req, uint64_t *out)
+/* Everything but a plain hit in an owned slot's loaded magazine. */
+static __attribute__((noinline)) iova_status alloc_slow(struct cache *c, const iova_req *req, uint64_t *out)
 {
-	struct cache *c = state;
 	if (IOVA_UNLIKELY(req->granules > c->max_granules)) {
 		bool flushed = false;
 		return below_alloc(c, req, out, &flushed);
@@ -191,36 +177,75 @@ iova_status cache_alloc(void *state, const iova_req *req, uint64_t *out)
 		hit = take(c, s, cls, req, plain, &g, &evicted, &dropped);
 		slot_exit(c, s, req->slot);
 	} else {
-		ctr_add(&s->bypasses, 1, req->slot);
+		cache_ctr_add(&s->bypasses, 1, req->slot);
 	}
 	if (IOVA_UNLIKELY(evicted || dropped)) {
 		cache_release_magazine(c, cls, evicted, req->slot);
-		cache_magazine_free(c, dropped);
+		cache_magazine_free(c, dropped, req->slot);
 	}
 	if (IOVA_LIKELY(hit)) {
 		/* The block was cached in this slot: no other writer of its state. */
-		atomic_store_explicit(&c->map[g - c->space.first], (uint8_t)(MAP_LIVE | (req->granules - 1)),
-				      memory_order_relaxed);
-		ctr_add(&s->hits, 1, req->slot);
+		atomic_store_explicit(cache_state(c, g), (uint8_t)(MAP_LIVE | (req->granules - 1)), memory_order_relaxed);
 		*out = g;
 		return IOVA_OK;
 	}
 	return alloc_miss(c, req, cls, out);
 }
 
+/**
+ * cache_alloc() - the layer's alloc operation (see iova_strategy_ops).
+ * Blocks above the largest class go straight to the strategy below (with
+ * the flush-and-retry); others come from the slot's magazines when one
+ * meets the request.
+ *
+ * The hit path - a request with no window or alignment of its own, in an
+ * owned slot whose loaded magazine is not empty - is inline here: loads of
+ * the layer's read-only fields, the slot's quiescence stores, the magazine's
+ * top, one counter, the state byte; everything else is alloc_slow()'s.
+ */
+iova_status cache_alloc(void *state, const iova_req *req, uint64_t *out)
+{
+	struct cache *c = state;
+	const unsigned slot = req->slot;
+	if (IOVA_LIKELY(req->granules <= c->max_granules && !iova_slot_is_shared(slot) &&
+			req->lo == c->space.first && req->hi == c->space.end &&
+			req->align == (UINT64_C(1) << req->order))) {
+		const unsigned cls = c->rounding ? (unsigned)req->granules - 1 : req->order;
+		struct cache_slot *s = cache_slot(c, slot);
+		if (IOVA_LIKELY(iova_quiesce_enter(&c->q, &s->busy))) {
+			struct cache_pair *p = &s->pair[cls];
+			struct magazine *m = p->loaded;
+			uint32_t n;
+			if (IOVA_LIKELY(m && (n = m->size))) {
+				const uint64_t g = m->g[n - 1];
+				m->size = n - 1;
+				slot_add(&p->taken, 1);
+				iova_quiesce_exit(&s->busy);
+				/* Cached in this slot: no other writer of its state. */
+				atomic_store_explicit(cache_state(c, g), (uint8_t)(MAP_LIVE | (req->granules - 1)),
+						      memory_order_relaxed);
+				*out = g;
+				return IOVA_OK;
+			}
+			iova_quiesce_exit(&s->busy);
+		}
+	}
+	return alloc_slow(c, req, out);
+}
+
 /* Put the block (now CACHED in the map) into the slot's magazines, or give
  * it back below if that cannot be done now. */
-static void cache_block(struct cache *c, uint64_t g, unsigned cls, unsigned slot)
+static __attribute__((noinline)) void free_slow(struct cache *c, uint64_t g, unsigned cls, unsigned slot)
 {
 	struct cache_slot *s = cache_slot(c, slot);
 	struct magazine *evicted = NULL;
 	bool done = false;
 	for (int attempt = 0; attempt < 2 && !done; attempt++) {
 		if (!slot_enter(c, s, slot)) {
-			ctr_add(&s->bypasses, 1, slot);
+			cache_ctr_add(&s->bypasses, 1, slot);
 			break;
 		}
-		done = push(c, s, cls, g, &evicted);
+		done = push(c, s, slot, cls, g, &evicted);
 		slot_exit(c, s, slot);
 		if (evicted) {
 			cache_release_magazine(c, cls, evicted, slot);
@@ -232,45 +257,37 @@ static void cache_block(struct cache *c, uint64_t g, unsigned cls, unsigned slot
 		 * (the spare is the owner's alone; the shared slot's is locked). */
 		if (!iova_slot_is_shared(slot)) {
 			if (!s->spare)
-				s->spare = cache_magazine_new(c);
+				s->spare = cache_magazine_new(c, slot);
 		} else {
-			struct magazine *m = cache_magazine_new(c);
+			struct magazine *m = cache_magazine_new(c, slot);
 			iova_lock_acquire(&c->shared_lock);
 			if (!s->spare) {
 				s->spare = m;
 				m = NULL;
 			}
 			iova_lock_release(&c->shared_lock);
-			cache_magazine_free(c, m);
+			cache_magazine_free(c, m, slot);
 		}
 	}
 	if (!done)
 		cache_release_block(c, g, cache_class_granules(c, cls), slot);
 }
 
-/**
- * cache_free() - the layer's free operation (see iova_strategy_ops).
- *
- * Return: IOVA_OK; IOVA_ERR_DOUBLE_FREE if the block is cached already;
- * IOVA_ERR_UNKNOWN_HANDLE if a block of another size starts there; for
- * blocks the layer does not know, whatever the strategy below says.
- */
-iova_status cache_free(void *state, uint64_t g, uint64_t granules, unsigned slot)
+/* A free whose block is too large to cache or outside the space. */
+static __attribute__((noinline)) iova_status free_uncached(struct cache *c, uint64_t g, uint64_t granules,
+							   unsigned slot)
 {
-	struct cache *c = state;
-	if (IOVA_UNLIKELY(granules > c->max_granules))
+	if (granules > c->max_granules)
 		return c->inner->free(c->below, g, granules, slot);
-	if (IOVA_UNLIKELY(g < c->space.first || g >= c->space.end || granules > c->space.end - g))
-		return IOVA_ERR_UNKNOWN_HANDLE;
-	const unsigned cls = cache_class(c, granules);
-	_Atomic uint8_t *st = &c->map[g - c->space.first];
-	uint8_t v = (uint8_t)(MAP_LIVE | (granules - 1));
-	/* Live -> cached: of two frees of one block, exactly one gets here. */
-	if (IOVA_LIKELY(atomic_compare_exchange_strong_explicit(st, &v, (uint8_t)(MAP_CACHED | (granules - 1)),
-								 memory_order_relaxed, memory_order_relaxed))) {
-		cache_block(c, g, cls, slot);
-		return IOVA_OK;
-	}
+	return IOVA_ERR_UNKNOWN_HANDLE;
+}
+
+/* A free whose block the state map does not show as live at its class size
+ * (@v: the state found). */
+static __attribute__((noinline)) iova_status free_not_live(struct cache *c, uint64_t g, uint64_t granules,
+							   unsigned slot, uint8_t v)
+{
+	_Atomic uint8_t *st = cache_state(c, g);
 	switch (v & MAP_KIND) {
 	case MAP_CACHED:
 		return IOVA_ERR_DOUBLE_FREE;
@@ -286,6 +303,49 @@ iova_status cache_free(void *state, uint64_t g, uint64_t granules, unsigned slot
 		return IOVA_OK;
 	default:
 		/* Not a block this layer holds: the strategy below knows what it is. */
-		return c->inner->free(c->below, g, cache_class_granules(c, cls), slot);
+		return c->inner->free(c->below, g, cache_class_granules(c, cache_class(c, granules)), slot);
 	}
+}
+
+/**
+ * cache_free() - the layer's free operation (see iova_strategy_ops).
+ *
+ * Return: IOVA_OK; IOVA_ERR_DOUBLE_FREE if the block is cached already;
+ * IOVA_ERR_UNKNOWN_HANDLE if a block of another size starts there; for
+ * blocks the layer does not know, whatever the strategy below says.
+ *
+ * The hit path - the state byte's compare-and-swap, then a push onto the
+ * owned slot's loaded magazine if it has room - is inline here.
+ */
+iova_status cache_free(void *state, uint64_t g, uint64_t granules, unsigned slot)
+{
+	struct cache *c = state;
+	const uint64_t i = g - c->space.first;
+	if (IOVA_UNLIKELY(granules > c->max_granules || i >= c->map_granules || granules > c->map_granules - i))
+		return free_uncached(c, g, granules, slot);
+	_Atomic uint8_t *st = &c->map[cache_map_index(i)];
+	uint8_t v = (uint8_t)(MAP_LIVE | (granules - 1));
+	/* Live -> cached: of two frees of one block, exactly one gets here. */
+	if (IOVA_UNLIKELY(!atomic_compare_exchange_strong_explicit(st, &v, (uint8_t)(MAP_CACHED | (granules - 1)),
+								   memory_order_relaxed, memory_order_relaxed)))
+		return free_not_live(c, g, granules, slot, v);
+	const unsigned cls = cache_class(c, granules);
+	if (IOVA_LIKELY(!iova_slot_is_shared(slot))) {
+		struct cache_slot *s = cache_slot(c, slot);
+		if (IOVA_LIKELY(iova_quiesce_enter(&c->q, &s->busy))) {
+			struct cache_pair *p = &s->pair[cls];
+			struct magazine *m = p->loaded;
+			uint32_t n;
+			if (IOVA_LIKELY(m && (n = m->size) < c->magazine_cap)) {
+				m->g[n] = g;
+				m->size = n + 1;
+				slot_add(&p->pushed, 1);
+				iova_quiesce_exit(&s->busy);
+				return IOVA_OK;
+			}
+			iova_quiesce_exit(&s->busy);
+		}
+	}
+	free_slow(c, g, cls, slot);
+	return IOVA_OK;
 }

@@ -77,19 +77,20 @@ static void cache_destroy(void *state)
 		for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
 			struct cache_slot *cs = cache_slot(c, s);
 			for (unsigned cls = 0; cls < c->nclasses; cls++) {
-				cache_magazine_free(c, cs->pair[cls].loaded);
-				cache_magazine_free(c, cs->pair[cls].prev);
+				free(cs->pair[cls].loaded);
+				free(cs->pair[cls].prev);
 			}
-			cache_magazine_free(c, cs->spare);
+			free(cs->spare);
 		}
 		free(c->slots);
 	}
 	if (c->depots) {
 		for (unsigned cls = 0; cls < c->nclasses; cls++) {
-			for (struct magazine *m = c->depots[cls].head, *n; m; m = n) {
-				n = m->next;
-				cache_magazine_free(c, m);
-			}
+			for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++)
+				for (struct magazine *m = c->depots[cls].lists[s], *n; m; m = n) {
+					n = m->next;
+					free(m);
+				}
 			iova_lock_destroy(&c->depots[cls].lock);
 		}
 		free(c->depots);
@@ -109,11 +110,12 @@ iova_status iova_cache_create(const iova_strategy_ops *inner, const iova_space *
 	iova_status st = parse(inner, options, &o, &rest, NULL, 0);
 	if (st)
 		return st;
-	struct cache *c = calloc(1, sizeof *c);
+	struct cache *c = aligned_alloc(_Alignof(struct cache), iova_round_up(sizeof *c, _Alignof(struct cache)));
 	if (!c) {
 		free(rest);
 		return IOVA_ERR_NO_MEMORY;
 	}
+	memset(c, 0, sizeof *c);
 	c->inner = inner;
 	c->space = *space;
 	c->o = o;
@@ -128,7 +130,10 @@ iova_status iova_cache_create(const iova_strategy_ops *inner, const iova_space *
 	}
 	c->max_granules = UINT64_C(1) << (o.classes - 1);
 	c->nclasses = o.rounding ? (unsigned)c->max_granules : (unsigned)o.classes;
-	c->map_bytes = (size_t)(space->end - space->first);
+	c->rounding = o.rounding;
+	c->magazine_cap = (uint32_t)o.magazine_size;
+	c->map_granules = space->end - space->first;
+	c->map_bytes = (size_t)iova_round_up(c->map_granules, UINT64_C(1) << CACHE_MAP_UNIT_LOG2);
 	c->map = iova_reserve(c->map_bytes);
 	c->slot_stride = iova_round_up(sizeof(struct cache_slot) + c->nclasses * sizeof(struct cache_pair), 128);
 	c->slots = aligned_alloc(128, IOVA_THREAD_SLOTS * c->slot_stride);
@@ -168,11 +173,19 @@ static void cache_flush(void *state)
 		c->inner->flush(c->below);
 }
 
+/* Magazines allocated and not freed (per-slot counts may wrap, the sum not). */
+static uint64_t magazine_count(const struct cache *c)
+{
+	uint64_t n = 0;
+	for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++)
+		n += atomic_load_explicit(&cache_slot(c, s)->magazines, memory_order_relaxed);
+	return n;
+}
+
 static uint64_t own_metadata(const struct cache *c)
 {
 	return sizeof *c + IOVA_THREAD_SLOTS * c->slot_stride + c->nclasses * sizeof(struct depot) +
-	       atomic_load_explicit(&((struct cache *)c)->magazines, memory_order_relaxed) *
-		       (sizeof(struct magazine) + c->o.magazine_size * sizeof(uint64_t));
+	       magazine_count(c) * (sizeof(struct magazine) + c->o.magazine_size * sizeof(uint64_t));
 }
 
 static uint64_t cache_metadata_reserved(const void *state)
@@ -194,7 +207,8 @@ static void cache_counters(const void *state, iova_counter_fn fn, void *ctx)
 	uint64_t hits = 0, misses = 0, bypasses = 0, gets = 0, puts = 0, exact = 0;
 	for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
 		const struct cache_slot *cs = cache_slot(c, s);
-		hits += atomic_load_explicit(&cs->hits, memory_order_relaxed);
+		for (unsigned cls = 0; cls < c->nclasses; cls++)
+			hits += atomic_load_explicit(&cs->pair[cls].taken, memory_order_relaxed);
 		misses += atomic_load_explicit(&cs->misses, memory_order_relaxed);
 		bypasses += atomic_load_explicit(&cs->bypasses, memory_order_relaxed);
 		gets += atomic_load_explicit(&cs->depot_gets, memory_order_relaxed);
@@ -211,8 +225,15 @@ static void cache_counters(const void *state, iova_counter_fn fn, void *ctx)
 	fn(ctx, "cache_bypasses", bypasses);
 	fn(ctx, "cache_exact_fallbacks", exact);
 	fn(ctx, "cache_cached_granules", cache_cached_granules(c));
-	fn(ctx, "cache_magazines", atomic_load_explicit(&c->magazines, memory_order_relaxed));
+	fn(ctx, "cache_magazines", magazine_count(c));
 	fn(ctx, "cache_shared_slot_locks", iova_counter_read(&c->shared_lock.acquisitions));
+	uint64_t depot_locks = 0, depot_waits = 0;
+	for (unsigned cls = 0; cls < c->nclasses; cls++) {
+		depot_locks += iova_counter_read(&c->depots[cls].lock.acquisitions);
+		depot_waits += iova_counter_read(&c->depots[cls].lock.contended);
+	}
+	fn(ctx, "cache_depot_locks", depot_locks);
+	fn(ctx, "cache_depot_lock_waits", depot_waits);
 	fn(ctx, "cache_below_free_errors", atomic_load_explicit(&c->inner_free_errors, memory_order_relaxed));
 	if (c->inner->counters)
 		c->inner->counters(c->below, fn, ctx);

@@ -23,6 +23,8 @@
  * One arena per thread slot, created on first use, for fairness with the
  * per-thread designs; each owned slot also gets an explicit thread cache
  * (tcache.create), since jemalloc with a thread cache is jemalloc as used.
+ * A thread cache holds blocks of any of the domain's arenas (frees from
+ * other threads), so teardown destroys every thread cache before any arena.
  * Blocks are asked for with MALLOCX_LG_ALIGN of their natural alignment
  * (or the request's), never zeroed or junk-filled.
  *
@@ -116,6 +118,9 @@ struct je_arena_config {
  * None of these is on the allocation path.
  */
 static pthread_mutex_t je_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Domains whose teardown jemalloc refused (see je_destroy): kept, not freed. */
+static _Atomic uint64_t je_leaked_domains;
 
 struct je_opts {
 	bool tcache, purge_on_failure;
@@ -481,16 +486,39 @@ static void je_destroy(void *state)
 	if (!j)
 		return;
 	if (j->slots) {
+		/*
+		 * Every thread cache first, then every arena. A slot's tcache
+		 * holds blocks of any arena of the domain (a block freed by
+		 * another thread than the one that allocated it, a magazine of
+		 * the cache layer given back by another slot), and flushing one
+		 * looks up each block's extent, which destroying its arena
+		 * has discarded: a tcache destroyed after one of those arenas
+		 * read a NULL extent inside jemalloc. jemalloc requires it too
+		 * (arena.<i>.destroy: "all thread caches which were used ...
+		 * in conjunction with the arena must be flushed beforehand").
+		 */
+		bool leak = false;
 		pthread_mutex_lock(&je_ctl_lock);
 		for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
 			struct je_slot *js = &j->slots[s];
-			if (js->has_tcache)
-				mallctl("tcache.destroy", NULL, NULL, &js->tcache, sizeof js->tcache);
-			unsigned a = atomic_load_explicit(&js->arena, memory_order_relaxed);
-			if (a != NO_ARENA)
-				mallctl_arena("arena.%u.destroy", a, NULL, NULL, NULL, 0);
+			if (js->has_tcache && mallctl("tcache.destroy", NULL, NULL, &js->tcache, sizeof js->tcache))
+				leak = true;
+		}
+		for (unsigned s = 0; s < IOVA_THREAD_SLOTS && !leak; s++) {
+			unsigned a = atomic_load_explicit(&j->slots[s].arena, memory_order_relaxed);
+			if (a != NO_ARENA && mallctl_arena("arena.%u.destroy", a, NULL, NULL, NULL, 0))
+				leak = true;
 		}
 		pthread_mutex_unlock(&je_ctl_lock);
+		if (IOVA_UNLIKELY(leak)) {
+			/* An arena that outlives us still calls our hooks and
+			 * keeps its extents - addresses in our stand-in range -
+			 * in jemalloc's global extent map: keep both alive
+			 * rather than let them dangle (cannot happen: no
+			 * thread is ever bound to our arenas). */
+			atomic_fetch_add_explicit(&je_leaked_domains, 1, memory_order_relaxed);
+			return;
+		}
 		free(j->slots);
 	}
 	if (j->va)
@@ -659,6 +687,7 @@ static void je_counters(const void *state, iova_counter_fn fn, void *ctx)
 	C("misplaced", misplaced);
 #undef C
 	fn(ctx, "opt_retain", j->retain);
+	fn(ctx, "jemalloc_leaked_domains", atomic_load_explicit(&je_leaked_domains, memory_order_relaxed));
 }
 
 const iova_strategy_ops iova_jemalloc_ops = {

@@ -90,23 +90,27 @@ enum {
  * threads (strategies hand out adjacent blocks to threads that ask one after
  * the other), and every free writes its block's state byte with a
  * compare-and-swap: in address order, two threads' hot states would share a
- * cache line and the threads would take turns owning it. So the map is cut
- * into units of 2^16 bytes, and inside a unit a granule's 16-bit offset is
- * rotated left by 7 bits: consecutive granules are 128 bytes apart (two
- * lines, since the adjacent-line prefetcher fetches lines in pairs), and two
- * granules share a 128-byte pair only if their offsets agree modulo 512 -
- * so adjacent blocks of up to 256 granules never do. A bijection, so the map
- * keeps one byte per granule (its size rounded up to a unit); it touches at
- * most a unit's 16 pages per 2^16 granules used.
+ * cache line and the threads would take turns owning it. So inside each page
+ * of the map (4096 granules, 32 pairs of cache lines: the adjacent-line
+ * prefetcher fetches lines in pairs) granule i's byte goes to offset
+ * o = (i >> 5) mod 128 of pair (i ^ o ^ o >> 1 ^ (o >> 5) << 1) mod 32:
+ * granules less than 16 apart, and aligned buddies of any order, never share
+ * a pair (tests/test_cache_map.c), and two granules at any distance share
+ * one with probability about 1/32. A bijection that keeps every granule in
+ * its page, so the map touches the same pages as one in address order; and
+ * a run of consecutive granules keeps 32 pairs busy, a byte further on in
+ * each for each 32 granules, so a thread sweeping its blocks in order still
+ * hits its L1 cache (a plain rotation, 128 bytes per granule across a whole
+ * unit, tripled L1 misses in threadtest).
  */
-#define CACHE_MAP_UNIT_LOG2 16
-#define CACHE_MAP_ROTATE 7
+#define CACHE_MAP_PAGE_LOG2 12
+#define CACHE_MAP_PAIR_LOG2 7
 
 static inline uint64_t cache_map_index(uint64_t i)
 {
-	const uint16_t lo = (uint16_t)i;
-	return (i & ~(uint64_t)0xFFFF) |
-	       (uint16_t)((unsigned)lo << CACHE_MAP_ROTATE | (unsigned)lo >> (CACHE_MAP_UNIT_LOG2 - CACHE_MAP_ROTATE));
+	/* The same as above with o's bits read straight from i. */
+	const uint64_t pair = (i ^ i >> 5 ^ i >> 6 ^ (i >> 9 & 6)) & 31;
+	return (i & ~(uint64_t)((1u << CACHE_MAP_PAGE_LOG2) - 1)) | pair << CACHE_MAP_PAIR_LOG2 | (i >> 5 & 127);
 }
 
 struct magazine {

@@ -82,6 +82,13 @@ void micro_report_ops(gb_state *st, uint64_t ops)
 	if (cpu > 0)
 		gb_counter(st, "ops_cpu", (double)total * 1e9 * gb_threads_count(st) / (double)cpu,
 			   GB_COUNTER_DEFAULT);
+	/* The metadata the workload left behind: resident is what it touched
+	 * (pages are not given back when blocks are freed). */
+	iova_stats s;
+	if (run_domain && iova_domain_stats(run_domain, &s) == IOVA_OK) {
+		gb_counter(st, "meta_reserved_MiB", (double)s.metadata_reserved_bytes / (1 << 20), GB_COUNTER_DEFAULT);
+		gb_counter(st, "meta_resident_MiB", (double)s.metadata_resident_bytes / (1 << 20), GB_COUNTER_DEFAULT);
+	}
 }
 
 static void fixture_setup(unsigned slot)

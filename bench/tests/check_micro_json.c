@@ -71,14 +71,21 @@ static void check_entry(const json_t *b, size_t index)
 	if (ops && json_is_number(ops))
 		CHECK_MSG(isfinite(json_number_value(ops)) && json_number_value(ops) > 0, "%s: ops = %g, want a finite rate > 0", name,
 			  json_number_value(ops));
-	/* The whole workloads also report these; where present they are rates too. */
-	static const char *const also[] = {"ops_makespan", "ops_cpu"};
+	/* The whole workloads also report these; where present they are rates (or, for metadata, sizes) above zero. */
+	static const char *const also[] = {"ops_makespan", "ops_cpu", "meta_reserved_MiB", "meta_resident_MiB"};
 	for (size_t i = 0; i < sizeof also / sizeof also[0]; i++) {
 		const json_t *v = json_object_get(b, also[i]);
 		if (v)
 			CHECK_MSG(json_is_number(v) && isfinite(json_number_value(v)) && json_number_value(v) > 0,
 				  "%s: %s is not a finite rate > 0", name, also[i]);
 	}
+	/* Every strategy keeps some metadata, and cannot back more than it reserved. */
+	const json_t *reserved = json_object_get(b, "meta_reserved_MiB"), *resident = json_object_get(b, "meta_resident_MiB");
+	if (json_object_get(b, "ops_cpu"))
+		CHECK_MSG(reserved && resident, "%s: a whole workload without meta_reserved_MiB and meta_resident_MiB", name);
+	if (json_is_number(reserved) && json_is_number(resident))
+		CHECK_MSG(json_number_value(resident) <= json_number_value(reserved), "%s: %g MiB of metadata resident of %g reserved", name,
+			  json_number_value(resident), json_number_value(reserved));
 }
 
 int main(int argc, char **argv)

@@ -495,6 +495,7 @@ typedef struct ib_iommu_sum {
 	uint64_t stale_hits;
 	uint64_t inv_page, inv_domain, flushes, flushes_full, flushes_timeout, flushes_forced;
 	uint64_t ranges_queued, ranges_released, iovas_deferred, release_errors;
+	uint64_t ranges_drained;    /* released by the flush that ends each repetition */
 	uint64_t clock_max, clock_sum, cycles_invalidate, cycles_inv_queueing, cycles_pte, cycles_queue,
 		cycles_lock_wait, device_cycles;
 	uint64_t oracle_checks, oracle_violations, oracle_overlaps, oracle_first_violation;

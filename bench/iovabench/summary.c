@@ -95,6 +95,7 @@ static json_t *iommu_json(const ib_iommu_sum *m)
 	json_object_set_new(o, "ranges_released", jint(m->ranges_released));
 	json_object_set_new(o, "ranges_per_flush",
 			    m->flushes ? jreal((double)m->ranges_released / (double)m->flushes) : json_null());
+	json_object_set_new(o, "ranges_drained_at_end", jint(m->ranges_drained));
 	json_object_set_new(o, "iovas_deferred", jint(m->iovas_deferred));
 	json_object_set_new(o, "release_errors", jint(m->release_errors));
 	json_t *tlb = json_object();
@@ -124,15 +125,16 @@ static json_t *iommu_json(const ib_iommu_sum *m)
 		wl_hist_summarize(m->window, &ws);
 	double cpu = c->cycles_per_us ? c->cycles_per_us : 2000;
 	json_object_set_new(w, "count", jint(ws.count));
-	json_object_set_new(w, "mean_cycles", jreal(ws.mean));
-	json_object_set_new(w, "p50_cycles", jint(ws.p50));
-	json_object_set_new(w, "p90_cycles", jint(ws.p90));
-	json_object_set_new(w, "p99_cycles", jint(ws.p99));
-	json_object_set_new(w, "p99.9_cycles", jint(ws.p999));
-	json_object_set_new(w, "max_cycles", jint(ws.max));
-	json_object_set_new(w, "p50_us", jreal((double)ws.p50 / cpu));
-	json_object_set_new(w, "p99_us", jreal((double)ws.p99 / cpu));
-	json_object_set_new(w, "max_us", jreal((double)ws.max / cpu));
+	/* No window measured (no unmap, or passthrough): no percentiles, not zeros. */
+	json_object_set_new(w, "mean_cycles", ws.count ? jreal(ws.mean) : json_null());
+	json_object_set_new(w, "p50_cycles", ws.count ? jint(ws.p50) : json_null());
+	json_object_set_new(w, "p90_cycles", ws.count ? jint(ws.p90) : json_null());
+	json_object_set_new(w, "p99_cycles", ws.count ? jint(ws.p99) : json_null());
+	json_object_set_new(w, "p99.9_cycles", ws.count ? jint(ws.p999) : json_null());
+	json_object_set_new(w, "max_cycles", ws.count ? jint(ws.max) : json_null());
+	json_object_set_new(w, "p50_us", ws.count ? jreal((double)ws.p50 / cpu) : json_null());
+	json_object_set_new(w, "p99_us", ws.count ? jreal((double)ws.p99 / cpu) : json_null());
+	json_object_set_new(w, "max_us", ws.count ? jreal((double)ws.max / cpu) : json_null());
 	json_object_set_new(o, "vulnerability_window", w);
 	json_t *orc = json_object();
 	json_object_set_new(orc, "checks", jint(m->oracle_checks));

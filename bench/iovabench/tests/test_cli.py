@@ -67,8 +67,9 @@ IOMMU = {"policy": str, "clock": str, "fq_entries": int, "fq_timeout_us": int, "
          "ranges_per_flush": OPT_NUM, "iotlb": {"hits": int, "misses": int, "evictions": int, "hit_rate": OPT_NUM},
          "page_walks": int, "stale_accesses": int,
          "modelled_cycles": {"clock_max": int, "clock_sum": int, "invalidate": int, "device": int},
-         "vulnerability_window": {"count": int, "p50_cycles": int, "p99_cycles": int, "max_cycles": int,
-                                  "p99_us": NUM},
+         "ranges_queued": int, "ranges_released": int, "ranges_drained_at_end": int,
+         "vulnerability_window": {"count": int, "p50_cycles": OPT_NUM, "p99_cycles": OPT_NUM,
+                                  "max_cycles": OPT_NUM, "p99_us": OPT_NUM},
          "oracle": {"checks": int, "violations": int, "overlaps": int}}
 JOB = {"index": int, "id": str, "slug": str, "section": str, "state": str, "error": OPT_STR, "strategy": str,
        "workload": str, "invalidation": str, "policy": str, "threads": int, "clock": str, "placement": str,
@@ -135,7 +136,21 @@ def validate_run(d, expect_state):
             check(m and int(m.group(1)) == h["count"], path + ": total count")
         if j["iommu"] is not None:
             validate(j["iommu"], IOMMU, w + ".iommu")
-            check(j["iommu"]["oracle"]["violations"] == 0, w + ": oracle violations")
+            mmu = j["iommu"]
+            check(mmu["oracle"]["violations"] == 0, w + ": oracle violations")
+            # Every range queued during the measured passes is released, by a
+            # flush during the run or by the drain that ends each repetition,
+            # and so has a vulnerability window; no window, no percentiles.
+            check(mmu["ranges_released"] + mmu["ranges_drained_at_end"] == mmu["ranges_queued"],
+                  "%s: %d ranges released + %d drained != %d queued" % (w, mmu["ranges_released"],
+                                                                         mmu["ranges_drained_at_end"],
+                                                                         mmu["ranges_queued"]))
+            win = mmu["vulnerability_window"]
+            if mmu["policy"] in ("percpu", "global") and mmu["unmaps"] > 0:
+                check(win["count"] > 0 and win["p99_us"] is not None and win["p99_us"] > 0,
+                      "%s: batched policy with %d unmaps but no vulnerability window" % (w, mmu["unmaps"]))
+            if win["count"] == 0:
+                check(win["p99_us"] is None, "%s: no window measured but p99 %r" % (w, win["p99_us"]))
         for key in ("end", "worst"):
             if j["fragmentation"].get(key) is not None:
                 validate(j["fragmentation"][key], FRAG, "%s.fragmentation.%s" % (w, key))

@@ -5,6 +5,7 @@
  * contiguous and naturally aligned) and its invariants after random work.
  */
 #include "check.h"
+#include "test_counter.h"
 #include "domain.h"
 #include "iova.h"
 #include "strategy/strategies.h"
@@ -13,25 +14,6 @@
 #include <string.h>
 
 #define G UINT64_C(4096)
-
-struct counter_find {
-	const char *name;
-	uint64_t value;
-};
-
-static void find_counter(void *ctx, const char *name, uint64_t value)
-{
-	struct counter_find *f = ctx;
-	if (!strcmp(f->name, name))
-		f->value = value;
-}
-
-static uint64_t counter(const iova_domain *d, const char *name)
-{
-	struct counter_find f = {name, UINT64_MAX};
-	iova_domain_counters(d, find_counter, &f);
-	return f.value;
-}
 
 static iova_domain *open_domain(uint64_t base, uint64_t pages, const char *options)
 {
@@ -158,7 +140,7 @@ static void test_try_harder(void)
 		if (enabled) {
 			CHECK_STATUS(st, IOVA_OK);
 			CHECK_EQ(x.iova, 0);
-			CHECK_EQ(counter(d, "try_harder_hits"), 1);
+			CHECK_EQ(test_counter(d, "try_harder_hits"), 1);
 			check_invariants(d, "try harder");
 			CHECK_STATUS(iova_free(d, x.handle), IOVA_OK);
 		} else {

@@ -9,6 +9,7 @@
  * predictable (bottom-up first fit).
  */
 #include "check.h"
+#include "test_counter.h"
 #include "iova.h"
 
 #include <stdio.h>
@@ -16,29 +17,6 @@
 
 #define BASE (UINT64_C(1) << 30)
 #define G UINT64_C(4096)
-
-struct counter_find {
-	const char *name;
-	uint64_t value;
-	bool found;
-};
-
-static void find_counter(void *ctx, const char *name, uint64_t value)
-{
-	struct counter_find *f = ctx;
-	if (!strcmp(f->name, name)) {
-		f->value = value;
-		f->found = true;
-	}
-}
-
-static uint64_t counter(const iova_domain *d, const char *name)
-{
-	struct counter_find f = {name, 0, false};
-	iova_domain_counters(d, find_counter, &f);
-	CHECK_MSG(f.found, "counter %s not reported", name);
-	return f.value;
-}
 
 static iova_domain *open_domain(uint64_t size, const char *strategy, const char *options)
 {
@@ -72,12 +50,12 @@ static void test_swap_rules(void)
 	iova_allocation a[12];
 	for (int i = 0; i < 12; i++)
 		a[i] = must_alloc(d, (iova_request){.size = G});
-	CHECK_EQ(counter(d, "cache_misses"), 12);
-	CHECK_EQ(counter(d, "cache_hits"), 0);
+	CHECK_EQ(test_counter(d, "cache_misses"), 12);
+	CHECK_EQ(test_counter(d, "cache_hits"), 0);
 	for (int i = 0; i < 12; i++)
 		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
-	CHECK_EQ(counter(d, "cache_depot_puts"), 1);
-	CHECK_EQ(counter(d, "cache_cached_granules"), 12);
+	CHECK_EQ(test_counter(d, "cache_depot_puts"), 1);
+	CHECK_EQ(test_counter(d, "cache_cached_granules"), 12);
 	iova_stats s = stats(d);
 	CHECK_EQ(s.cached_bytes, 12 * G);
 	CHECK_EQ(s.allocated_bytes, 0);
@@ -90,9 +68,9 @@ static void test_swap_rules(void)
 		iova_allocation b = must_alloc(d, (iova_request){.size = G});
 		CHECK_EQ(b.iova, a[order[i]].iova);
 	}
-	CHECK_EQ(counter(d, "cache_hits"), 12);
-	CHECK_EQ(counter(d, "cache_depot_gets"), 1);
-	CHECK_EQ(counter(d, "cache_cached_granules"), 0);
+	CHECK_EQ(test_counter(d, "cache_hits"), 12);
+	CHECK_EQ(test_counter(d, "cache_depot_gets"), 1);
+	CHECK_EQ(test_counter(d, "cache_cached_granules"), 0);
 	iova_domain_destroy(d);
 }
 
@@ -108,9 +86,9 @@ static void test_trim(void)
 	for (int i = 0; i < 10; i++)
 		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
 	/* loaded 2 + previous 2 + depot: puts of 3 magazines, of which 2 trimmed */
-	CHECK_EQ(counter(d, "cache_depot_puts"), 3);
-	CHECK_EQ(counter(d, "cache_depot_trims"), 2);
-	CHECK_EQ(counter(d, "cache_cached_granules"), 6);
+	CHECK_EQ(test_counter(d, "cache_depot_puts"), 3);
+	CHECK_EQ(test_counter(d, "cache_depot_trims"), 2);
+	CHECK_EQ(test_counter(d, "cache_cached_granules"), 6);
 	CHECK_EQ(stats(d).cached_bytes, 6 * G);
 	iova_domain_destroy(d);
 
@@ -119,8 +97,8 @@ static void test_trim(void)
 		a[i] = must_alloc(d, (iova_request){.size = G});
 	for (int i = 0; i < 10; i++)
 		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
-	CHECK_EQ(counter(d, "cache_depot_puts"), 3);
-	CHECK(counter(d, "cache_depot_trims") <= 1); /* at most the first, if the clock allows */
+	CHECK_EQ(test_counter(d, "cache_depot_puts"), 3);
+	CHECK(test_counter(d, "cache_depot_trims") <= 1); /* at most the first, if the clock allows */
 	iova_domain_destroy(d);
 }
 
@@ -134,7 +112,7 @@ static void test_constraints(void)
 	/* A window above it: not served from the cache. */
 	iova_allocation w = must_alloc(d, (iova_request){.size = G, .lowest = BASE + 64 * G});
 	CHECK(w.iova >= BASE + 64 * G);
-	CHECK_EQ(counter(d, "cache_hits"), 0);
+	CHECK_EQ(test_counter(d, "cache_hits"), 0);
 	/* Alignment the cached block does not have: BASE + G is cached next. */
 	iova_allocation odd = must_alloc(d, (iova_request){.size = G, .lowest = BASE + G, .highest = BASE + 2 * G - 1});
 	CHECK_EQ(odd.iova, BASE + G);
@@ -144,11 +122,11 @@ static void test_constraints(void)
 	CHECK(al.iova != BASE + G);
 	/* The aligned one (BASE) is found behind it in the magazine. */
 	CHECK_EQ(al.iova, BASE);
-	CHECK_EQ(counter(d, "cache_hits"), 1);
+	CHECK_EQ(test_counter(d, "cache_hits"), 1);
 	/* An unconstrained request takes the last cached block. */
 	iova_allocation any = must_alloc(d, (iova_request){.size = G});
 	CHECK_EQ(any.iova, BASE + G);
-	CHECK_EQ(counter(d, "cache_hits"), 2);
+	CHECK_EQ(test_counter(d, "cache_hits"), 2);
 	CHECK_STATUS(iova_free(d, any.handle), IOVA_OK);
 	CHECK_STATUS(iova_free(d, al.handle), IOVA_OK);
 	CHECK_STATUS(iova_free(d, w.handle), IOVA_OK);
@@ -169,7 +147,7 @@ static void test_rounding(void)
 	CHECK_EQ(stats(d).cached_bytes, 4 * G);
 	iova_allocation b = must_alloc(d, (iova_request){.size = 4 * G});
 	CHECK_EQ(b.iova, a.iova);
-	CHECK_EQ(counter(d, "cache_hits"), 1);
+	CHECK_EQ(test_counter(d, "cache_hits"), 1);
 	CHECK_STATUS(iova_free(d, a.handle), IOVA_ERR_UNKNOWN_HANDLE); /* stale: another size lives there */
 	CHECK_STATUS(iova_free(d, b.handle), IOVA_OK);
 	CHECK_STATUS(iova_free(d, b.handle), IOVA_ERR_DOUBLE_FREE);
@@ -182,10 +160,10 @@ static void test_rounding(void)
 	CHECK_EQ(stats(d).cached_bytes, 3 * G);
 	b = must_alloc(d, (iova_request){.size = 4 * G});
 	CHECK(b.iova != a.iova);
-	CHECK_EQ(counter(d, "cache_hits"), 0);
+	CHECK_EQ(test_counter(d, "cache_hits"), 0);
 	iova_allocation c = must_alloc(d, (iova_request){.size = 3 * G});
 	CHECK_EQ(c.iova, a.iova);
-	CHECK_EQ(counter(d, "cache_hits"), 1);
+	CHECK_EQ(test_counter(d, "cache_hits"), 1);
 	CHECK_STATUS(iova_free(d, b.handle), IOVA_OK);
 	CHECK_STATUS(iova_free(d, c.handle), IOVA_OK);
 	iova_domain_destroy(d);
@@ -206,8 +184,8 @@ static void test_exact_classes(void)
 			CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
 		CHECK_EQ(stats(d).cached_bytes, 64 * 65 / 2 * G);
 	}
-	CHECK_EQ(counter(d, "cache_misses"), 64);
-	CHECK_EQ(counter(d, "cache_hits"), 128);
+	CHECK_EQ(test_counter(d, "cache_misses"), 64);
+	CHECK_EQ(test_counter(d, "cache_hits"), 128);
 	/* 65 granules is beyond the classes: not cached. */
 	iova_allocation big = must_alloc(d, (iova_request){.size = 65 * G});
 	CHECK_STATUS(iova_free(d, big.handle), IOVA_OK);
@@ -226,7 +204,7 @@ static void test_exact_fallback(void)
 	iova_allocation a = must_alloc(d, r);
 	CHECK_EQ(a.iova, BASE + 4 * G);
 	CHECK_EQ(stats(d).allocated_bytes, 3 * G);
-	CHECK_EQ(counter(d, "cache_exact_fallbacks"), 1);
+	CHECK_EQ(test_counter(d, "cache_exact_fallbacks"), 1);
 	iova_allocation one = must_alloc(d, (iova_request){.size = G, .lowest = BASE + 7 * G, .highest = BASE + 8 * G - 1});
 	CHECK_STATUS(iova_free(d, a.handle), IOVA_OK);
 	CHECK_STATUS(iova_free(d, a.handle), IOVA_ERR_DOUBLE_FREE);
@@ -247,13 +225,13 @@ static void test_flush_on_failure(void)
 		a[i] = must_alloc(d, (iova_request){.size = G});
 	iova_allocation x;
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = G}, &x), IOVA_ERR_NO_SPACE);
-	CHECK_EQ(counter(d, "cache_flushes"), 0); /* nothing cached: no flush */
+	CHECK_EQ(test_counter(d, "cache_flushes"), 0); /* nothing cached: no flush */
 	for (int i = 0; i < 256; i++)
 		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
 	CHECK_EQ(stats(d).cached_bytes, size);
 	iova_allocation big = must_alloc(d, (iova_request){.size = size / 2});
-	CHECK_EQ(counter(d, "cache_flushes"), 1);
-	CHECK_EQ(counter(d, "cache_flushed_blocks"), 256);
+	CHECK_EQ(test_counter(d, "cache_flushes"), 1);
+	CHECK_EQ(test_counter(d, "cache_flushed_blocks"), 256);
 	iova_stats s = stats(d);
 	CHECK_EQ(s.cached_bytes, 0);
 	CHECK_EQ(s.free_bytes, size / 2);
@@ -261,7 +239,7 @@ static void test_flush_on_failure(void)
 	/* With nothing cached, a failure is final and flushes nothing. */
 	iova_allocation whole = must_alloc(d, (iova_request){.size = size});
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = G}, &x), IOVA_ERR_NO_SPACE);
-	CHECK_EQ(counter(d, "cache_flushes"), 1);
+	CHECK_EQ(test_counter(d, "cache_flushes"), 1);
 	CHECK_STATUS(iova_free(d, whole.handle), IOVA_OK);
 	iova_domain_destroy(d);
 }

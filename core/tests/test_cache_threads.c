@@ -10,6 +10,7 @@
  * throughout the shared-slot tests.
  */
 #include "check.h"
+#include "test_counter.h"
 #include "iova.h"
 #include "internal.h"
 #include "prim/thread_slot.h"
@@ -22,26 +23,6 @@
 
 #define BASE (UINT64_C(1) << 30)
 #define G UINT64_C(4096)
-
-struct counter_find {
-	const char *name;
-	uint64_t value;
-};
-
-static void find_counter(void *ctx, const char *name, uint64_t value)
-{
-	struct counter_find *f = ctx;
-	if (!strcmp(f->name, name))
-		f->value = value;
-}
-
-static uint64_t counter(const iova_domain *d, const char *name)
-{
-	struct counter_find f = {name, UINT64_MAX};
-	iova_domain_counters(d, find_counter, &f);
-	CHECK_MSG(f.value != UINT64_MAX, "counter %s not reported", name);
-	return f.value;
-}
 
 /* ---- a slot's magazines outlive its thread; cross-thread frees ---- */
 
@@ -77,21 +58,21 @@ static void test_inheritance_and_cross_thread(void)
 	pthread_t t;
 	pthread_create(&t, NULL, fill_and_free, NULL);
 	pthread_join(t, NULL);
-	CHECK_EQ(counter(D, "cache_cached_granules"), N);
+	CHECK_EQ(test_counter(D, "cache_cached_granules"), N);
 	/* The next thread gets the exited thread's slot, magazines included. */
-	uint64_t hits = counter(D, "cache_hits");
+	uint64_t hits = test_counter(D, "cache_hits");
 	pthread_create(&t, NULL, alloc_only, NULL);
 	pthread_join(t, NULL);
-	CHECK_EQ(counter(D, "cache_hits") - hits, N);
-	CHECK_EQ(counter(D, "cache_cached_granules"), 0);
+	CHECK_EQ(test_counter(D, "cache_hits") - hits, N);
+	CHECK_EQ(test_counter(D, "cache_cached_granules"), 0);
 
 	/* Freed here, cached here: this thread's allocations then hit. */
 	for (int i = 0; i < N; i++)
 		CHECK_STATUS(iova_free(D, blocks[i].handle), IOVA_OK);
-	hits = counter(D, "cache_hits");
+	hits = test_counter(D, "cache_hits");
 	for (int i = 0; i < N; i++)
 		CHECK_STATUS(iova_alloc(D, &(iova_request){.size = G}, &blocks[i]), IOVA_OK);
-	CHECK_EQ(counter(D, "cache_hits") - hits, N);
+	CHECK_EQ(test_counter(D, "cache_hits") - hits, N);
 	for (int i = 0; i < N; i++)
 		CHECK_STATUS(iova_free(D, blocks[i].handle), IOVA_OK);
 	iova_domain_flush_caches(D);
@@ -138,23 +119,23 @@ static void test_depot_own_first(void)
 	pthread_t t;
 	pthread_create(&t, NULL, free_second_half, NULL);
 	pthread_join(t, NULL);
-	CHECK_EQ(counter(D, "cache_depot_puts"), 4);
+	CHECK_EQ(test_counter(D, "cache_depot_puts"), 4);
 	iova_allocation a;
 	for (int i = 0; i < 8; i++) {
 		CHECK_STATUS(iova_alloc(D, &(iova_request){.size = G}, &a), IOVA_OK);
 		CHECK_MSG(in_half(a.iova, 0), "allocation %d got 0x%llx, not one of this thread's blocks", i,
 			  (unsigned long long)a.iova);
 	}
-	CHECK_EQ(counter(D, "cache_depot_gets"), 2);
+	CHECK_EQ(test_counter(D, "cache_depot_gets"), 2);
 	for (int i = 0; i < 4; i++) {
 		CHECK_STATUS(iova_alloc(D, &(iova_request){.size = G}, &a), IOVA_OK);
 		CHECK_MSG(in_half(a.iova, 1), "allocation %d got 0x%llx, not one of the other thread's depot blocks",
 			  8 + i, (unsigned long long)a.iova);
 	}
-	CHECK_EQ(counter(D, "cache_depot_gets"), 4);
-	uint64_t misses = counter(D, "cache_misses");
+	CHECK_EQ(test_counter(D, "cache_depot_gets"), 4);
+	uint64_t misses = test_counter(D, "cache_misses");
 	CHECK_STATUS(iova_alloc(D, &(iova_request){.size = G}, &a), IOVA_OK);
-	CHECK_EQ(counter(D, "cache_misses"), misses + 1);
+	CHECK_EQ(test_counter(D, "cache_misses"), misses + 1);
 	iova_domain_destroy(D); /* live blocks are discarded */
 }
 
@@ -323,7 +304,7 @@ static void test_crowd(const char *name)
 	CHECK_MSG(atomic_load(&crowd_shared) >= CROWD - (IOVA_THREAD_SLOTS - 1), "%s: only %u threads shared a slot",
 		  name, atomic_load(&crowd_shared));
 	if (strstr(name, "+cache"))
-		CHECK(counter(D, "cache_shared_slot_locks") > 0);
+		CHECK(test_counter(D, "cache_shared_slot_locks") > 0);
 	iova_domain_flush_caches(D);
 	iova_stats st;
 	iova_domain_stats(D, &st);

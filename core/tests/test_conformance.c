@@ -11,6 +11,7 @@
  *
  * Usage: test_conformance [combination]   (e.g. "bitmap+cache")
  */
+#include "test_counter.h"
 #include "test_conformance_common.h"
 
 #define BASE (UINT64_C(1) << 30) /* the domain starts at 1 GiB... */
@@ -102,29 +103,6 @@ static void h_free_all(struct harness *h)
 		h_free(h, h->n_live - 1);
 }
 
-struct counter_find {
-	const char *name;
-	uint64_t value;
-	bool found;
-};
-
-static void find_counter(void *ctx, const char *name, uint64_t value)
-{
-	struct counter_find *f = ctx;
-	if (!strcmp(f->name, name)) {
-		f->value = value;
-		f->found = true;
-	}
-}
-
-static uint64_t counter(const iova_domain *d, const char *name)
-{
-	struct counter_find f = {name, 0, false};
-	iova_domain_counters(d, find_counter, &f);
-	CHECK_MSG(f.found, "counter %s not reported", name);
-	return f.value;
-}
-
 struct extent_check {
 	const struct harness *h;
 	uint64_t bytes, count, last_end;
@@ -163,7 +141,7 @@ static void h_check_accounting(const struct harness *h, bool exact_size)
 		CHECK_EQ(st.allocated_bytes, h->rounded);
 	/* Over an exact strategy, the cache layer holds blocks at their class
 	 * size - unless it had to fall back to an exact, uncached block. */
-	if (h->k->cached && strncmp(h->k->name, "jemalloc", 8) && counter(h->d, "cache_exact_fallbacks") == 0)
+	if (h->k->cached && strncmp(h->k->name, "jemalloc", 8) && test_counter(h->d, "cache_exact_fallbacks") == 0)
 		CHECK_EQ(st.allocated_bytes, h->class_held);
 	struct extent_check e = {h, 0, 0, 0, true};
 	iova_domain_for_each_free(h->d, check_extent, &e);

@@ -7,6 +7,7 @@
  * byte map, inside large blocks too; options; without a thread cache.
  */
 #include "check.h"
+#include "test_counter.h"
 #include "iova.h"
 
 #include <string.h>
@@ -14,26 +15,6 @@
 #define G UINT64_C(4096)
 #define BASE (UINT64_C(1) << 32)
 #define SIZE (UINT64_C(1) << 28)
-
-struct counter_find {
-	const char *name;
-	uint64_t value;
-};
-
-static void find_counter(void *ctx, const char *name, uint64_t value)
-{
-	struct counter_find *f = ctx;
-	if (!strcmp(f->name, name))
-		f->value = value;
-}
-
-static uint64_t counter(const iova_domain *d, const char *name)
-{
-	struct counter_find f = {name, UINT64_MAX};
-	iova_domain_counters(d, find_counter, &f);
-	CHECK_MSG(f.value != UINT64_MAX, "counter %s not reported", name);
-	return f.value;
-}
 
 static iova_domain *open_domain(const char *options)
 {
@@ -85,11 +66,11 @@ static void test_size_classes(const char *options)
 	CHECK_EQ(s.free_bytes, SIZE);
 	CHECK_EQ(s.cached_bytes, 0);
 	CHECK_EQ(s.free_extents, 1);
-	CHECK(counter(d, "extent_hook_allocs") > 0);
-	CHECK(counter(d, "extent_hook_deallocs") > 0);
-	CHECK_EQ(counter(d, "extent_hook_errors"), 0);
-	CHECK_EQ(counter(d, "misplaced"), 0);
-	CHECK_EQ(counter(d, "opt_retain"), 0);
+	CHECK(test_counter(d, "extent_hook_allocs") > 0);
+	CHECK(test_counter(d, "extent_hook_deallocs") > 0);
+	CHECK_EQ(test_counter(d, "extent_hook_errors"), 0);
+	CHECK_EQ(test_counter(d, "misplaced"), 0);
+	CHECK_EQ(test_counter(d, "opt_retain"), 0);
 	iova_domain_destroy(d);
 }
 
@@ -148,7 +129,7 @@ static void test_options(void)
 	iova_domain *d = open_domain("tcache=0");
 	iova_allocation a;
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = G}, &a), IOVA_OK);
-	CHECK_EQ(counter(d, "jemalloc_tcaches"), 0);
+	CHECK_EQ(test_counter(d, "jemalloc_tcaches"), 0);
 	CHECK_STATUS(iova_free(d, a.handle), IOVA_OK);
 	iova_domain_destroy(d);
 }
@@ -167,7 +148,7 @@ static void test_purge_on_failure(void)
 	CHECK(stats(d).cached_bytes > 0);
 	iova_allocation big;
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = SIZE / 2}, &big), IOVA_OK);
-	CHECK(counter(d, "purge_retries") >= 1);
+	CHECK(test_counter(d, "purge_retries") >= 1);
 	CHECK_STATUS(iova_free(d, big.handle), IOVA_OK);
 	iova_domain_destroy(d);
 }

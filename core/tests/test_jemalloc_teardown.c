@@ -14,6 +14,7 @@
  * before any arena fixes it; this test crashes without that.
  */
 #include "check.h"
+#include "test_counter.h"
 #include "iova.h"
 
 #include <pthread.h>
@@ -32,26 +33,6 @@ static const char *const strategies[] = {"jemalloc", "jemalloc+cache", "jemalloc
 /* Tiny magazines, every depot put trimmed at once: magazines filled by one
  * slot go back to jemalloc through another slot's thread cache. */
 static const char *const options[] = {NULL, NULL, "magazine_size=4,depot_target=0,trim_ms=0"};
-
-struct counter_find {
-	const char *name;
-	uint64_t value;
-};
-
-static void find_counter(void *ctx, const char *name, uint64_t value)
-{
-	struct counter_find *f = ctx;
-	if (!strcmp(f->name, name))
-		f->value = value;
-}
-
-static uint64_t counter(const iova_domain *d, const char *name)
-{
-	struct counter_find f = {name, UINT64_MAX};
-	iova_domain_counters(d, find_counter, &f);
-	CHECK_MSG(f.value != UINT64_MAX, "counter %s not reported", name);
-	return f.value;
-}
 
 /* Sizes in granules: jemalloc's small (slab) classes, a large class its
  * thread cache keeps (up to 32 KiB), one it does not. */
@@ -113,8 +94,8 @@ static void check_accounting(const iova_domain *d)
 	iova_stats s;
 	CHECK_STATUS(iova_domain_stats(d, &s), IOVA_OK);
 	CHECK_EQ(s.free_bytes + s.allocated_bytes + s.cached_bytes, SIZE);
-	CHECK_EQ(counter(d, "extent_hook_errors"), 0);
-	CHECK_EQ(counter(d, "misplaced"), 0);
+	CHECK_EQ(test_counter(d, "extent_hook_errors"), 0);
+	CHECK_EQ(test_counter(d, "misplaced"), 0);
 }
 
 static void run_domain(int strategy, int round)
@@ -138,7 +119,7 @@ static void run_domain(int strategy, int round)
 	}
 	if (round % 3 == 0)
 		iova_domain_flush_caches(D); /* sometimes everything back through the hooks first */
-	CHECK_EQ(counter(D, "jemalloc_leaked_domains"), 0);
+	CHECK_EQ(test_counter(D, "jemalloc_leaked_domains"), 0);
 	iova_domain_destroy(D); /* with live blocks, and thread caches holding other slots' blocks */
 	D = NULL;
 }
@@ -155,7 +136,7 @@ int main(void)
 	iova_allocation a;
 	CHECK_STATUS(iova_alloc(D, &(iova_request){.size = G}, &a), IOVA_OK);
 	CHECK_STATUS(iova_free(D, a.handle), IOVA_OK);
-	CHECK_EQ(counter(D, "jemalloc_leaked_domains"), 0);
+	CHECK_EQ(test_counter(D, "jemalloc_leaked_domains"), 0);
 	iova_domain_destroy(D);
 	pthread_barrier_destroy(&barrier);
 	return check_exit_code();

@@ -7,6 +7,7 @@
  * max_walk), and the 32-bit fast-fail with its reset on a free below 4 GiB.
  */
 #include "check.h"
+#include "test_counter.h"
 #include "iova.h"
 #include "strategy/rbtree.h"
 
@@ -81,26 +82,6 @@ static void test_tree(void)
 
 /* ---- Linux's behaviours ---- */
 
-struct counter_find {
-	const char *name;
-	uint64_t value;
-};
-
-static void find_counter(void *ctx, const char *name, uint64_t value)
-{
-	struct counter_find *f = ctx;
-	if (!strcmp(f->name, name))
-		f->value = value;
-}
-
-static uint64_t counter(const iova_domain *d, const char *name)
-{
-	struct counter_find f = {name, UINT64_MAX};
-	iova_domain_counters(d, find_counter, &f);
-	CHECK_MSG(f.value != UINT64_MAX, "counter %s not reported", name);
-	return f.value;
-}
-
 static iova_domain *open_domain(uint64_t base, uint64_t size)
 {
 	iova_domain *d = NULL;
@@ -124,12 +105,12 @@ static void test_placement(void)
 	 * cached node (b), so it is found only by the retry... */
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = 2 * G}, &c), IOVA_OK);
 	CHECK_EQ(c.iova, base + size - 8 * G);
-	CHECK_EQ(counter(d, "retries"), 0);
+	CHECK_EQ(test_counter(d, "retries"), 0);
 	/* ...which a window above the cached node forces. */
 	iova_allocation top;
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = G, .lowest = base + size - 4 * G}, &top), IOVA_OK);
 	CHECK_EQ(top.iova, base + size - G);
-	CHECK_EQ(counter(d, "retries"), 1);
+	CHECK_EQ(test_counter(d, "retries"), 1);
 	CHECK_STATUS(iova_free(d, a.handle), IOVA_OK);
 	CHECK_STATUS(iova_free(d, a.handle), IOVA_ERR_DOUBLE_FREE);
 	CHECK_STATUS(iova_free(d, b.handle), IOVA_OK);
@@ -157,15 +138,15 @@ static void test_linear_walk_and_fast_fail(void)
 	/* Below 4 GiB: one linear failure, then the fast-fail. */
 	iova_domain *d = open_domain(UINT64_C(1) << 30, N * G);
 	fill_and_punch(d, a, N);
-	uint64_t visited = counter(d, "nodes_visited");
+	uint64_t visited = test_counter(d, "nodes_visited");
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = 2 * G}, &x), IOVA_ERR_NO_SPACE);
-	CHECK(counter(d, "max_walk") >= N / 2);
-	CHECK(counter(d, "nodes_visited") - visited >= N / 2);
-	visited = counter(d, "nodes_visited");
+	CHECK(test_counter(d, "max_walk") >= N / 2);
+	CHECK(test_counter(d, "nodes_visited") - visited >= N / 2);
+	visited = test_counter(d, "nodes_visited");
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = 2 * G}, &x), IOVA_ERR_NO_SPACE);
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = 4 * G}, &x), IOVA_ERR_NO_SPACE);
-	CHECK_EQ(counter(d, "fast_fails_32bit"), 2);
-	CHECK_EQ(counter(d, "nodes_visited"), visited); /* no walk at all */
+	CHECK_EQ(test_counter(d, "fast_fails_32bit"), 2);
+	CHECK_EQ(test_counter(d, "nodes_visited"), visited); /* no walk at all */
 	/* A smaller request still searches, and succeeds. */
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = G}, &x), IOVA_OK);
 	/* A free below 4 GiB resets the fast-fail. Freeing a[1] and a[3] makes
@@ -174,18 +155,18 @@ static void test_linear_walk_and_fast_fail(void)
 	CHECK_STATUS(iova_free(d, a[3].handle), IOVA_OK);
 	iova_allocation two;
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = 2 * G}, &two), IOVA_OK);
-	CHECK_EQ(counter(d, "fast_fails_32bit"), 2);
+	CHECK_EQ(test_counter(d, "fast_fails_32bit"), 2);
 	iova_domain_destroy(d);
 
 	/* Above 4 GiB there is no fast-fail: every failure walks every node. */
 	d = open_domain(UINT64_C(1) << 40, N * G);
 	fill_and_punch(d, a, N);
 	for (int k = 0; k < 3; k++) {
-		visited = counter(d, "nodes_visited");
+		visited = test_counter(d, "nodes_visited");
 		CHECK_STATUS(iova_alloc(d, &(iova_request){.size = 2 * G}, &x), IOVA_ERR_NO_SPACE);
-		CHECK(counter(d, "nodes_visited") - visited >= N / 2);
+		CHECK(test_counter(d, "nodes_visited") - visited >= N / 2);
 	}
-	CHECK_EQ(counter(d, "fast_fails_32bit"), 0);
+	CHECK_EQ(test_counter(d, "fast_fails_32bit"), 0);
 	iova_domain_destroy(d);
 }
 
@@ -200,7 +181,7 @@ static void test_fast_fail_is_sound(void)
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = 8 * G, .lowest = (UINT64_C(1) << 30), .highest = (UINT64_C(1) << 30) + 16 * G - 1,
 						     .alignment = 16 * G}, &x), IOVA_ERR_NO_SPACE);
 	CHECK_STATUS(iova_alloc(d, &(iova_request){.size = 8 * G}, &x), IOVA_OK);
-	CHECK_EQ(counter(d, "fast_fails_32bit"), 0);
+	CHECK_EQ(test_counter(d, "fast_fails_32bit"), 0);
 	CHECK_STATUS(iova_free(d, x.handle), IOVA_OK);
 	CHECK_STATUS(iova_free(d, a.handle), IOVA_OK);
 	iova_domain_destroy(d);

@@ -26,23 +26,8 @@ static void bm_linux_scalability(gb_state *st)
 	while (gb_keep_running(st)) {
 		micro_span_begin();
 		for (unsigned pass = 0; d && pass < SCALABILITY_PASSES; pass++) {
-			for (size_t i = 0; i < blocks; i++) {
-				iova_allocation a;
-				iova_status s = iova_alloc(d, &req, &a);
-				if (s != IOVA_OK) {
-					micro_fail(st, "iova_alloc", bytes, s);
-					d = NULL;
-					break;
-				}
-				h[i] = a.handle;
-			}
-			for (size_t i = 0; d && i < blocks; i++) {
-				iova_status s = iova_free(d, h[i]);
-				if (s != IOVA_OK) {
-					micro_fail(st, "iova_free", bytes, s);
-					d = NULL;
-				}
-			}
+			if (!micro_burst(st, d, &req, h, blocks))
+				d = NULL;
 			ops += d ? 2 * (uint64_t)blocks : 0;
 		}
 		micro_span_end();

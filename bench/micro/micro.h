@@ -92,6 +92,14 @@ void micro_report_ops(gb_state *st, uint64_t ops);
 iova_handle *micro_handle_array(gb_state *st, size_t count);
 
 /**
+ * micro_burst() - allocate @n blocks of @req into @h, then free them in
+ * allocation order (threadtest's burst, linux-scalability's pass).
+ * Return: false after reporting the first failure with micro_fail(); the
+ * domain may then hold blocks, and must only be discarded.
+ */
+bool micro_burst(gb_state *st, iova_domain *d, const iova_request *req, iova_handle *h, size_t n);
+
+/**
  * micro_register_workload() - register @fn as "@family/@strategy" the way
  * every whole-workload benchmark is run: one iteration per thread (the
  * iteration is the workload), wall-clock time, micro_opts' thread counts

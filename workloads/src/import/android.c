@@ -105,15 +105,8 @@ static bool run_android(imp *m, const char *data, size_t len, wl_params *p)
 	(void)p;
 	wl_trace_set_header(m->t, "time", "line");
 	const char *s = data, *end = data + len;
-	while (s < end && !m->failed) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *e = nl ? nl : end;
-		m->line++;
-		m->rep->lines++;
-		sv line = {s, (size_t)(e - s)};
-		while (line.n && (line.s[line.n - 1] == '\r' || line.s[line.n - 1] == ' '))
-			line.n--;
-		s = nl ? nl + 1 : end;
+	sv line;
+	while (!m->failed && imp_next_line(m, &s, end, &line)) {
 		if (!line.n || line.s[0] == '#') {
 			m->rep->ignored++;
 			continue;

@@ -235,14 +235,8 @@ static bool run_ftrace(imp *m, const char *data, size_t len, wl_params *p)
 		return wl_set_error(m->err, NULL, 0, "ftrace: events=%s: all, iommu or dma", events), false;
 	wl_trace_set_header(m->t, "time", "ftrace");
 	const char *s = data, *end = data + len;
-	while (s < end && !m->failed) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *e = nl ? nl : end;
-		m->line++;
-		m->rep->lines++;
-		sv line = {s, (size_t)(e - s)};
-		while (line.n && (line.s[line.n - 1] == '\r' || line.s[line.n - 1] == ' '))
-			line.n--;
+	sv line;
+	while (!m->failed && imp_next_line(m, &s, end, &line)) {
 		size_t k = 0;
 		while (k < line.n && (line.s[k] == ' ' || line.s[k] == '\t'))
 			k++;
@@ -252,7 +246,6 @@ static bool run_ftrace(imp *m, const char *data, size_t len, wl_params *p)
 			m->rep->ignored++; /* headers of the trace file and of trace-cmd */
 		else if (!parse_line(&f, line))
 			return false;
-		s = nl ? nl + 1 : end;
 	}
 	return !m->failed;
 }

@@ -84,6 +84,27 @@ static inline int sv_split_commas(sv line, sv *f, int max)
 	return n;
 }
 
+/*
+ * imp_next_line() - the next line of the input at *@s (before @end) into
+ * @line, without its newline and trailing carriage return and spaces; moves
+ * *@s past it and counts it (m->line, the report's lines).
+ * Return: false at the end of the input.
+ */
+static inline bool imp_next_line(imp *m, const char **s, const char *end, sv *line)
+{
+	if (*s >= end)
+		return false;
+	const char *nl = memchr(*s, '\n', (size_t)(end - *s));
+	const char *e = nl ? nl : end;
+	m->line++;
+	m->rep->lines++;
+	*line = (sv){*s, (size_t)(e - *s)};
+	while (line->n && (line->s[line->n - 1] == '\r' || line->s[line->n - 1] == ' '))
+		line->n--;
+	*s = nl ? nl + 1 : end;
+	return true;
+}
+
 /* "12.345678" seconds to ns, exactly (up to 9 decimals). */
 bool imp_seconds_ns(const char *s, size_t n, uint64_t *ns);
 

@@ -69,15 +69,8 @@ static bool run_minimalloc(imp *m, const char *data, size_t len, wl_params *p)
 	const char *s = data, *end = data + len;
 	bool ok = true;
 	int align_col = -1;
-	while (s < end && ok) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *e = nl ? nl : end;
-		m->line++;
-		m->rep->lines++;
-		sv line = {s, (size_t)(e - s)};
-		while (line.n && (line.s[line.n - 1] == '\r' || line.s[line.n - 1] == ' '))
-			line.n--;
-		s = nl ? nl + 1 : end;
+	sv line;
+	while (ok && imp_next_line(m, &s, end, &line)) {
 		sv f[6];
 		const int n = sv_split_commas(line, f, 6);
 		if (!line.n) {

@@ -172,15 +172,8 @@ static bool run_vma(imp *m, const char *data, size_t len, wl_params *p)
 	const char *s = data, *end = data + len;
 	bool in_config = false;
 	wl_trace_set_header(m->t, "time", "vma-seconds");
-	while (s < end && !m->failed) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *e = nl ? nl : end;
-		m->line++;
-		m->rep->lines++;
-		sv line = {s, (size_t)(e - s)};
-		while (line.n && (line.s[line.n - 1] == '\r' || line.s[line.n - 1] == ' '))
-			line.n--;
-		s = nl ? nl + 1 : end;
+	sv line;
+	while (!m->failed && imp_next_line(m, &s, end, &line)) {
 		if (m->line == 1) {
 			if (!sv_is(line, "Vulkan Memory Allocator,Calls recording"))
 				return wl_set_error(m->err, m->source, 1,

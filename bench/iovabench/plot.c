@@ -321,6 +321,32 @@ static FILE *open_data(plotter *p, const char *name)
 	return f;
 }
 
+/* A figure drawn from one data block per strategy: its name
+ * (@prefix-<group>), the group's strategies in order, its open data file. */
+typedef struct by_strategy {
+	char name[512];
+	const char **strats; /* free() when done */
+	size_t ns;
+	FILE *data;
+} by_strategy;
+
+/* by_strategy_open() - start such a figure for the group @idx[0..n) (the
+ * flags say which keys its name shows, as for group_name()).
+ * Return: false, with nothing to free, when the data file cannot be opened. */
+static bool by_strategy_open(plotter *p, const size_t *idx, size_t n, const char *prefix, bool threads, bool inval,
+			     bool dsize, by_strategy *sf)
+{
+	char g[400];
+	group_name(&p->jobs[idx[0]], threads, inval, dsize, g, sizeof g);
+	snprintf(sf->name, sizeof sf->name, "%s-%s", prefix, g);
+	sf->strats = ib_calloc(n, sizeof *sf->strats);
+	sf->ns = strategies(p, idx, n, sf->strats);
+	sf->data = open_data(p, sf->name);
+	if (!sf->data)
+		free(sf->strats);
+	return sf->data != NULL;
+}
+
 /* The unit of a rate axis, from the largest rate drawn. */
 static void rate_unit(FILE *f, const plotter *p, const size_t *idx, size_t n)
 {
@@ -355,16 +381,12 @@ static void throughput_figure(plotter *p, const size_t *idx, size_t n)
 	if (!several)
 		return;
 	const pjob *q0 = &p->jobs[idx[0]];
-	char g[400], name[512];
-	group_name(q0, false, true, true, g, sizeof g);
-	snprintf(name, sizeof name, "throughput-threads-%s", g);
-	const char **strats = ib_calloc(n, sizeof *strats);
-	size_t ns = strategies(p, idx, n, strats);
-	FILE *d = open_data(p, name);
-	if (!d) {
-		free(strats);
+	by_strategy sf;
+	if (!by_strategy_open(p, idx, n, "throughput-threads", false, true, true, &sf))
 		return;
-	}
+	const char *name = sf.name, **strats = sf.strats;
+	const size_t ns = sf.ns;
+	FILE *d = sf.data;
 	fprintf(d, "# throughput by threads, one block per strategy: threads median min max (ops/s)\n");
 	for (size_t s = 0; s < ns; s++) {
 		fprintf(d, "# %s\n", strats[s]);
@@ -432,16 +454,12 @@ static void tradeoff_figure(plotter *p, const size_t *idx, size_t n)
 	if (points < 2)
 		return;
 	const pjob *q0 = &p->jobs[idx[0]];
-	char g[400], name[512];
-	group_name(q0, true, false, true, g, sizeof g);
-	snprintf(name, sizeof name, "tradeoff-%s", g);
-	const char **strats = ib_calloc(n, sizeof *strats);
-	size_t ns = strategies(p, idx, n, strats);
-	FILE *d = open_data(p, name);
-	if (!d) {
-		free(strats);
+	by_strategy sf;
+	if (!by_strategy_open(p, idx, n, "tradeoff", true, false, true, &sf))
 		return;
-	}
+	const char *name = sf.name, **strats = sf.strats;
+	const size_t ns = sf.ns;
+	FILE *d = sf.data;
 	fprintf(d, "# invalidation trade-off, one block per strategy: window_p99_us median_ops_per_s label\n");
 	for (size_t s = 0; s < ns; s++) {
 		fprintf(d, "# %s\n", strats[s]);
@@ -483,16 +501,12 @@ static void occupancy_figure(plotter *p, const size_t *idx, size_t n)
 		several |= p->jobs[idx[i]].occupancy != q0->occupancy;
 	if (!several)
 		return;
-	char g[400], name[512];
-	group_name(q0, true, true, false, g, sizeof g);
-	snprintf(name, sizeof name, "failure-occupancy-%s", g);
-	const char **strats = ib_calloc(n, sizeof *strats);
-	size_t ns = strategies(p, idx, n, strats);
-	FILE *d = open_data(p, name);
-	if (!d) {
-		free(strats);
+	by_strategy sf;
+	if (!by_strategy_open(p, idx, n, "failure-occupancy", true, true, false, &sf))
 		return;
-	}
+	const char *name = sf.name, **strats = sf.strats;
+	const size_t ns = sf.ns;
+	FILE *d = sf.data;
 	fprintf(d, "# failure rate by occupancy, one block per strategy: occupancy failed_fraction_of_largest "
 		   "failed_fraction_of_all\n");
 	uint64_t large = 0;

@@ -448,10 +448,20 @@ static void fragmentation_figure(plotter *p, const size_t *idx, size_t n)
 
 static void tradeoff_figure(plotter *p, const size_t *idx, size_t n)
 {
-	size_t points = 0;
-	for (size_t i = 0; i < n; i++)
-		points += p->jobs[idx[i]].window_p99_us > 0;
-	if (points < 2)
+	/* A trade-off needs at least two settings to trade between: two
+	 * policies, or two queue sizes of one, that measured a window. */
+	const pjob *first = NULL;
+	bool several = false;
+	for (size_t i = 0; i < n; i++) {
+		const pjob *q = &p->jobs[idx[i]];
+		if (q->window_p99_us <= 0)
+			continue;
+		if (!first)
+			first = q;
+		else if (strcmp(q->inval, first->inval) || q->fq_entries != first->fq_entries || strcmp(q->fqt, first->fqt))
+			several = true;
+	}
+	if (!several)
 		return;
 	const pjob *q0 = &p->jobs[idx[0]];
 	by_strategy sf;
@@ -612,6 +622,52 @@ static bool run_gnuplot(plotter *p)
 	return true;
 }
 
+/*
+ * The figures an earlier `iovabench plot` of this folder drew are the ones its
+ * all.gp loads. A figure this run no longer draws (its group changed, or the
+ * plotter's rules did) would otherwise stay beside the new ones, and be
+ * counted by a reader as part of this run: remove its script, data and
+ * renderings - only those, never a file the plotter did not write.
+ */
+static char **previous_figures(const char *pdir, size_t *n)
+{
+	char path[4400], line[1200], name[1100];
+	snprintf(path, sizeof path, "%s/all.gp", pdir);
+	char **names = NULL;
+	*n = 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "load \"%1099[^\"]\"", name) == 1) {
+			size_t len = strlen(name);
+			if (len > 3 && !strcmp(name + len - 3, ".gp") && !strchr(name, '/')) {
+				name[len - 3] = '\0';
+				names = ib_realloc(names, *n + 1, sizeof *names);
+				names[(*n)++] = ib_strdup(name);
+			}
+		}
+	fclose(f);
+	return names;
+}
+
+static void remove_stale_figures(const plotter *p, char **old, size_t nold)
+{
+	static const char *const kinds[] = {"%s/%s.gp", "%s/%s.png", "%s/%s.svg", "%s/data/%s.dat"};
+	for (size_t i = 0; i < nold; i++) {
+		bool kept = false;
+		for (size_t j = 0; j < p->noutputs && !kept; j++)
+			kept = !strcmp(old[i], p->outputs[j]);
+		for (size_t k = 0; !kept && k < sizeof kinds / sizeof kinds[0]; k++) {
+			char path[4400];
+			snprintf(path, sizeof path, kinds[k], p->pdir, old[i]);
+			unlink(path);
+		}
+		free(old[i]);
+	}
+	free(old);
+}
+
 bool ib_plot_results(const char *dir, bool render, char *note, size_t note_len, ib_error *e)
 {
 	char path[4400];
@@ -629,6 +685,8 @@ bool ib_plot_results(const char *dir, bool render, char *note, size_t note_len, 
 	bool ok = ib_mkdir_p(sub, e);
 	snprintf(sub, sizeof sub, "%s/data", p.pdir);
 	ok = ok && ib_mkdir_p(sub, e) && write_lib(&p);
+	size_t nold = 0;
+	char **old = ok ? previous_figures(p.pdir, &nold) : NULL;
 	if (ok) {
 		load_jobs(&p, root);
 		snprintf(path, sizeof path, "%s/all.gp", p.pdir);
@@ -647,6 +705,13 @@ bool ib_plot_results(const char *dir, bool render, char *note, size_t note_len, 
 		for_groups(&p, true, true, false, false, occupancy_figure);
 		fclose(p.all);
 		ok = p.ok;
+	}
+	if (ok)
+		remove_stale_figures(&p, old, nold);
+	else {
+		for (size_t i = 0; i < nold; i++)
+			free(old[i]);
+		free(old);
 	}
 	if (ok && render && p.figures) {
 		ok = run_gnuplot(&p);

@@ -308,6 +308,22 @@ def mode_plots(tmp):
     os.remove(os.path.join(pdir, one + ".png"))
     p = subprocess.run(["gnuplot", one + ".gp"], cwd=pdir, capture_output=True)
     check(p.returncode == 0 and os.path.getsize(os.path.join(pdir, one + ".png")) > 1000, "re-render " + one)
+    # Plotting again: a figure an earlier plot drew (all.gp loaded it) and this one does not is
+    # removed with its data; a file the plotter never wrote stays; the figures are the same.
+    stale = "tradeoff-from-an-older-plot"
+    for ext in (".gp", ".png", ".svg"):
+        open(os.path.join(pdir, stale + ext), "w").write("old")
+    open(os.path.join(pdir, "data", stale + ".dat"), "w").write("old")
+    open(os.path.join(pdir, "my-notes.txt"), "w").write("mine")
+    with open(os.path.join(pdir, "all.gp"), "a") as f:
+        f.write('load "%s.gp"\n' % stale)
+    rc, out, err = run(["plot", latest])
+    check(rc == 0, "plot again: exit %d: %s" % (rc, err))
+    left = [f for f in os.listdir(pdir) + os.listdir(os.path.join(pdir, "data")) if f.startswith(stale)]
+    check(not left, "stale figure left behind: %s" % left)
+    check(os.path.exists(os.path.join(pdir, "my-notes.txt")), "plot removed a file it did not write")
+    again = sorted(f[:-3] for f in os.listdir(pdir) if f.endswith(".gp") and f != "all.gp")
+    check(again == names, "plot again drew %d figures, first %d" % (len(again), len(names)))
 
 
 def mode_interrupt(tmp):

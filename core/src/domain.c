@@ -206,7 +206,7 @@ iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *o
 	if (IOVA_UNLIKELY(d->iommu))
 		iommu_handout(d->iommu, g, q.granules, q.slot); /* the safety oracle's check */
 	const uint64_t iova = g << d->space.granule_shift;
-	out->handle = handle_make(d, iova, r->size, r->cache_type);
+	handle_store(&out->handle, handle_make(d, iova, r->size, r->cache_type));
 	out->iova = iova;
 	out->size = q.granules << d->space.granule_shift;
 	out->cache_type = r->cache_type;

@@ -16,6 +16,8 @@
 
 #include "domain.h"
 
+#include <string.h>
+
 #define HANDLE_TAG_LOW_BITS 12
 #define HANDLE_REQUESTED_BITS 50
 #define HANDLE_META_BITS 52
@@ -36,6 +38,20 @@ static inline iova_handle handle_make(const iova_domain *d, uint64_t iova, uint6
 	uint64_t tag = handle_tag(d->handle_key, iova, meta);
 	return (iova_handle){{iova | (tag & ((1u << HANDLE_TAG_LOW_BITS) - 1)),
 			      meta | (tag >> HANDLE_TAG_LOW_BITS) << HANDLE_META_BITS}};
+}
+
+/*
+ * handle_store() - write @h to @dst with one 16-byte store. Callers copy a
+ * handle as a whole (one 16-byte load, as compilers do for a struct of two
+ * words); after two 8-byte stores that load cannot be forwarded from the
+ * store buffer and waits for both stores to reach the cache - 10 to 20
+ * cycles on every allocation, serialised by the next compare-and-swap.
+ */
+static inline void handle_store(iova_handle *dst, iova_handle h)
+{
+	typedef uint64_t handle_vec __attribute__((vector_size(16)));
+	const handle_vec v = {h.opaque[0], h.opaque[1]};
+	memcpy(dst, &v, sizeof v);
 }
 
 /**

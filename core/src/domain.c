@@ -60,7 +60,7 @@ iova_status iova_domain_create(const iova_domain_config *config, iova_domain **o
 	d->granule_mask = d->config.granule - 1;
 	d->handle_key = iova_random_u64();
 	d->ops = ops;
-	d->counters = aligned_alloc(IOVA_CACHE_LINE, IOVA_THREAD_SLOTS * sizeof *d->counters);
+	d->counters = aligned_alloc(IOVA_WRITE_SPAN, IOVA_THREAD_SLOTS * sizeof *d->counters);
 	if (!d->counters) {
 		free(d);
 		return IOVA_ERR_NO_MEMORY;

@@ -11,6 +11,9 @@
 #include <stdatomic.h>
 
 #define IOVA_CACHE_LINE 64
+/* What one thread's written data must not share with another's: the
+ * adjacent-line prefetcher fetches 64-byte lines in 128-byte pairs. */
+#define IOVA_WRITE_SPAN 128
 #define IOVA_LIKELY(x) __builtin_expect(!!(x), 1)
 #define IOVA_UNLIKELY(x) __builtin_expect(!!(x), 0)
 

@@ -58,7 +58,7 @@ struct buddy_slot {
 	 * re-reading a line the core has just written with a locked instruction. */
 	_Atomic uint64_t l0_word;
 	_Atomic uint64_t l0_value;
-} __attribute__((aligned(128)));
+} __attribute__((aligned(IOVA_WRITE_SPAN)));
 
 struct buddy {
 	iova_space space;

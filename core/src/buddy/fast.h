@@ -50,7 +50,7 @@ static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b
 	const uint64_t high = pattern & UINT64_C(0xAAAAAAAAAAAAAAAA);
 	const uint64_t span = high | high >> 1; /* both bits of every field of the run */
 	for (;;) {
-		const uint64_t runs = runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), L0_FIELD_BITS, m);
+		const uint64_t runs = l0_runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), req->order);
 		uint64_t cand = best_fit(runs & amask, runs, L0_FIELD_BITS, m);
 		if (!cand) {
 			if (!guessed)
@@ -106,23 +106,18 @@ static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t
 	const uint64_t high = want & UINT64_C(0xAAAAAAAAAAAAAAAA);
 	const uint64_t span = high | high >> 1; /* both bits of every field of the run */
 	_Atomic uint64_t *wp = buddy_word0(b, j);
-	bool guessed = atomic_load_explicit(&slot->l0_word, memory_order_relaxed) == j;
-	uint64_t w = guessed ? atomic_load_explicit(&slot->l0_value, memory_order_relaxed)
-			     : atomic_load_explicit(wp, memory_order_relaxed);
+	/* Always the word itself, not the slot's guess as in allocation: frees
+	 * come in any order, and whether the block is in the last word touched
+	 * would be a branch mispredicted that often; the load costs what the
+	 * guess's store-forwarded load does. */
+	uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
 	uint64_t nw;
 	for (;;) {
-		if ((w & span) != want || (next < 64 && ((w >> next) & 3) == ST_ALLOC_CONT)) {
-			if (guessed) {
-				guessed = false;
-				w = atomic_load_explicit(wp, memory_order_relaxed);
-				continue;
-			}
+		if ((w & span) != want || (next < 64 && ((w >> next) & 3) == ST_ALLOC_CONT))
 			return buddy_free_refused(b, g, s);
-		}
 		nw = (w & ~span) | (LSB2 & span);
 		if (atomic_compare_exchange_strong(wp, &w, nw))
 			break;
-		guessed = false;
 	}
 	atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
 	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);

@@ -74,6 +74,20 @@ static inline uint64_t runs_of(uint64_t g, unsigned fb, unsigned m)
 	return g;
 }
 
+/*
+ * runs_of() at level 0 for a run of 2^@order fields (order 0..4), without a
+ * loop: the fast path's order changes from call to call in mixed-size
+ * workloads, and a loop whose trip count is the order mispredicts its exit
+ * about as often as the order changes. All four steps, then a selection by
+ * masks (no branch either).
+ */
+static inline uint64_t l0_runs_of(uint64_t g, unsigned order)
+{
+	const uint64_t g1 = g & g >> 2, g2 = g1 & g1 >> 4, g3 = g2 & g2 >> 8, g4 = g3 & g3 >> 16;
+	const uint64_t pick[5] = {g, g1, g2, g3, g4};
+	return pick[order];
+}
+
 /* Lowest bits of fields whose index is a multiple of a (a a power of two). */
 static inline uint64_t aligned_fields(unsigned fb, unsigned a)
 {
@@ -111,7 +125,7 @@ static inline uint64_t best_fit(uint64_t cand, uint64_t runs, unsigned fb, unsig
 	const unsigned half = m * fb; /* bits: at most 32 */
 	uint64_t pairs = runs & (runs >> half) & stride_mask[(fb >> 1) + (unsigned)__builtin_ctz(2 * m)];
 	uint64_t good = cand & ~(pairs | (pairs << half));
-	return good ? good : cand;
+	return good | (cand & -(uint64_t)!good); /* good ? good : cand, without a branch */
 }
 
 /*

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_buddy_fields.c - the lock-free buddy's branch-free SWAR helpers
+ * (buddy/fields.h) and iova_log2_ceil() against plain loops over fields, on
+ * random words and on every word with few free fields: l0_runs_of() must
+ * equal runs_of() for every order, best_fit() must return the candidates
+ * whose buddy is taken when there are any and all candidates otherwise.
+ */
+#include "check.h"
+#include "testutil.h"
+#include "internal.h"
+#include "buddy/fields.h"
+
+/* Field i of a level-0 word is free. */
+static bool free_at(uint64_t w, unsigned i) { return ((w >> (2 * i)) & 3) == ST_FREE; }
+
+/* Lowest bits of the fields that start a run of m free fields (any start). */
+static uint64_t naive_runs(uint64_t w, unsigned m)
+{
+	uint64_t r = 0;
+	for (unsigned i = 0; i + m <= 32; i++) {
+		bool all = true;
+		for (unsigned k = 0; k < m; k++)
+			all &= free_at(w, i + k);
+		if (all)
+			r |= UINT64_C(1) << (2 * i);
+	}
+	return r;
+}
+
+static void check_word(uint64_t w)
+{
+	const uint64_t g = eq_mask(w, L0_FIELD_BITS, ST_FREE);
+	for (unsigned order = 0; order <= 4; order++) {
+		const unsigned m = 1u << order;
+		const uint64_t runs = l0_runs_of(g, order);
+		/* Both are exactly the runs that fit inside the word. */
+		const uint64_t inside = naive_runs(w, m);
+		CHECK_MSG(runs == inside, "word %016llx order %u: l0_runs_of %016llx, want %016llx", (unsigned long long)w,
+			  order, (unsigned long long)runs, (unsigned long long)inside);
+		CHECK_MSG(runs == runs_of(g, L0_FIELD_BITS, m), "word %016llx order %u: l0_runs_of %016llx, runs_of %016llx",
+			  (unsigned long long)w, order, (unsigned long long)runs,
+			  (unsigned long long)runs_of(g, L0_FIELD_BITS, m));
+		/* best_fit over the aligned candidates. */
+		const uint64_t cand = inside & stride_mask[order + 1];
+		uint64_t lone = 0;
+		for (unsigned i = 0; i < 32; i += m)
+			if (cand >> (2 * i) & 1) {
+				const unsigned buddy = i ^ m;
+				if (!(inside >> (2 * buddy) & 1))
+					lone |= UINT64_C(1) << (2 * i);
+			}
+		const uint64_t want = lone ? lone : cand;
+		const uint64_t got = best_fit(cand, inside, L0_FIELD_BITS, m);
+		CHECK_MSG(got == want, "word %016llx order %u: best_fit %016llx, want %016llx", (unsigned long long)w,
+			  order, (unsigned long long)got, (unsigned long long)want);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
+	test_rng rng;
+	rng_seed(&rng, seed);
+	/* Random mixtures of the four level-0 states. */
+	for (int i = 0; i < 200000; i++)
+		check_word(rng_next(&rng));
+	/* Mostly free words with a few allocated fields, where runs are long. */
+	for (int i = 0; i < 200000; i++) {
+		uint64_t w = LSB2;
+		for (int k = (int)(rng_next(&rng) % 4); k >= 0; k--)
+			w = field_set(w, L0_FIELD_BITS, (unsigned)(rng_next(&rng) % 32), (unsigned)(rng_next(&rng) % 4));
+		check_word(w);
+	}
+	/* iova_log2_ceil() at every boundary. */
+	CHECK_EQ(iova_log2_ceil(0), 0u);
+	CHECK_EQ(iova_log2_ceil(1), 0u);
+	for (unsigned k = 1; k < 64; k++) {
+		const uint64_t p = UINT64_C(1) << k;
+		CHECK_EQ(iova_log2_ceil(p), k);
+		CHECK_EQ(iova_log2_ceil(p - 1), k - (p - 1 > (p >> 1) ? 0u : 1u));
+		CHECK_EQ(iova_log2_ceil(p + 1), k + 1);
+	}
+	CHECK_EQ(iova_log2_ceil(UINT64_MAX), 64u);
+	return check_exit_code();
+}

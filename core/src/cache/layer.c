@@ -135,8 +135,8 @@ iova_status iova_cache_create(const iova_strategy_ops *inner, const iova_space *
 	c->map_granules = space->end - space->first;
 	c->map_bytes = (size_t)iova_round_up(c->map_granules, UINT64_C(1) << CACHE_MAP_PAGE_LOG2);
 	c->map = iova_reserve(c->map_bytes);
-	c->slot_stride = iova_round_up(sizeof(struct cache_slot) + c->nclasses * sizeof(struct cache_pair), 128);
-	c->slots = aligned_alloc(128, IOVA_THREAD_SLOTS * c->slot_stride);
+	c->slot_stride = iova_round_up(sizeof(struct cache_slot) + c->nclasses * sizeof(struct cache_pair), IOVA_WRITE_SPAN);
+	c->slots = aligned_alloc(IOVA_WRITE_SPAN, IOVA_THREAD_SLOTS * c->slot_stride);
 	c->depots = aligned_alloc(_Alignof(struct depot), c->nclasses * sizeof(struct depot));
 	if (!c->map || !c->slots || !c->depots) {
 		free(c->depots);

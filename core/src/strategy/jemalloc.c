@@ -142,7 +142,7 @@ struct je_slot {
 	bool has_tcache;
 	_Atomic uint64_t held;   /* granules of live blocks, += on alloc, -= on free (may wrap per slot) */
 	_Atomic uint64_t splits, merges; /* hook calls made on this slot's thread (every large block) */
-} __attribute__((aligned(128)));
+} __attribute__((aligned(IOVA_WRITE_SPAN)));
 
 struct jem {
 	extent_hooks_t hooks; /* first: the hooks receive its address */

@@ -227,6 +227,11 @@ static void run_rep(rep_ctx *x)
 			if (batch < 1)
 				batch = 1;
 		}
+		/* An interruption that falls between two batches stops the loop
+		 * without any operation seeing it: the repetition is cut all the
+		 * same (it did not run its time). */
+		if (ib_interrupted && elapsed < job->runtime_ns)
+			atomic_store(&m.cut, true);
 	} else {
 		uint64_t per = job->wl->ops ? job->wl->ops : 1;
 		uint64_t loops = job->ops ? (job->ops + per - 1) / per : job->loops;

@@ -203,7 +203,9 @@ gb_bench *micro_register_workload(const char *family, const char *strategy, gb_f
 	return b;
 }
 
-bool micro_burst(gb_state *st, iova_domain *d, const iova_request *req, iova_handle *h, size_t n)
+/* Allocate @n blocks of @req into @h, then free them in allocation order.
+ * False after reporting the first failure. */
+static bool burst(gb_state *st, iova_domain *d, const iova_request *req, iova_handle *h, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		iova_allocation a;
@@ -222,4 +224,25 @@ bool micro_burst(gb_state *st, iova_domain *d, const iova_request *req, iova_han
 		}
 	}
 	return true;
+}
+
+void micro_run_bursts(gb_state *st, uint64_t bursts, size_t blocks)
+{
+	iova_domain *d = micro_domain(st);
+	const iova_request req = {.size = micro_opts.block_bytes};
+	iova_handle *h = d ? micro_handle_array(st, blocks) : NULL;
+	if (!h)
+		d = NULL;
+	uint64_t ops = 0;
+	while (gb_keep_running(st)) {
+		micro_span_begin();
+		for (uint64_t b = 0; d && b < bursts; b++) {
+			if (!burst(st, d, &req, h, blocks))
+				d = NULL; /* it may hold blocks: discarded at teardown */
+			ops += d ? 2 * (uint64_t)blocks : 0;
+		}
+		micro_span_end();
+	}
+	free(h);
+	micro_report_ops(st, ops);
 }

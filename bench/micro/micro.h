@@ -92,12 +92,12 @@ void micro_report_ops(gb_state *st, uint64_t ops);
 iova_handle *micro_handle_array(gb_state *st, size_t count);
 
 /**
- * micro_burst() - allocate @n blocks of @req into @h, then free them in
- * allocation order (threadtest's burst, linux-scalability's pass).
- * Return: false after reporting the first failure with micro_fail(); the
- * domain may then hold blocks, and must only be discarded.
+ * micro_run_bursts() - the whole body of a burst workload (threadtest,
+ * linux-scalability): @bursts times, allocate @blocks blocks of size S, then
+ * free them in allocation order; timed, counted and reported like every
+ * whole workload. A failure is reported and ends the thread's work.
  */
-bool micro_burst(gb_state *st, iova_domain *d, const iova_request *req, iova_handle *h, size_t n);
+void micro_run_bursts(gb_state *st, uint64_t bursts, size_t blocks);
 
 /**
  * micro_register_workload() - register @fn as "@family/@strategy" the way

@@ -19,16 +19,8 @@ static void bm_alloc_free(gb_state *st)
 	while (gb_keep_running(st)) {
 		if (!d)
 			continue; /* setup failed and was reported: the loop ends now */
-		iova_allocation a;
-		iova_status s = iova_alloc(d, &req, &a);
-		if (s != IOVA_OK) {
-			micro_fail(st, "iova_alloc", bytes, s);
-			d = NULL;
-			continue;
-		}
-		s = iova_free(d, a.handle);
-		if (s != IOVA_OK) {
-			micro_fail(st, "iova_free", bytes, s);
+		iova_handle h;
+		if (!micro_alloc(st, d, &req, &h) || !micro_free(st, d, h, bytes)) {
 			d = NULL;
 			continue;
 		}

@@ -19,17 +19,9 @@ static void bm_cached_alloc(gb_state *st)
 	while (gb_keep_running(st)) {
 		micro_span_begin();
 		for (uint64_t i = 0; d && i < rounds; i++) {
-			iova_allocation a;
-			iova_status s = iova_alloc(d, &req, &a);
-			if (s != IOVA_OK) {
-				micro_fail(st, "iova_alloc", bytes, s);
+			iova_handle h;
+			if (!micro_alloc(st, d, &req, &h) || !micro_free(st, d, h, bytes))
 				break;
-			}
-			s = iova_free(d, a.handle);
-			if (s != IOVA_OK) {
-				micro_fail(st, "iova_free", bytes, s);
-				break;
-			}
 			ops += 2;
 		}
 		micro_span_end();

@@ -31,40 +31,24 @@ static void bm_constant_occupancy(gb_state *st)
 		micro_span_begin();
 		unsigned held = 0;
 		for (; d && held < OCCUPANCY_BLOCKS; held++) {
-			iova_allocation a;
-			iova_status s = iova_alloc(d, &req[held], &a);
-			if (s != IOVA_OK) {
-				micro_fail(st, "iova_alloc", req[held].size, s);
+			if (!micro_alloc(st, d, &req[held], &h[held])) {
 				d = NULL;
 				break;
 			}
-			h[held] = a.handle;
 			ops++;
 		}
 		for (uint64_t r = 0; d && r < rounds; r++) {
 			unsigned i = micro_below(micro_splitmix64(&rng), OCCUPANCY_BLOCKS);
-			iova_status s = iova_free(d, h[i]);
-			if (s != IOVA_OK) {
-				micro_fail(st, "iova_free", req[i].size, s);
+			if (!micro_free(st, d, h[i], req[i].size) || !micro_alloc(st, d, &req[i], &h[i])) {
 				d = NULL;
 				break;
 			}
-			iova_allocation a;
-			s = iova_alloc(d, &req[i], &a);
-			if (s != IOVA_OK) {
-				micro_fail(st, "iova_alloc", req[i].size, s);
-				d = NULL;
-				break;
-			}
-			h[i] = a.handle;
 			ops += 2;
 		}
 		/* Give everything back, as the other workloads do; after a
 		 * failure the domain is discarded at teardown instead. */
 		for (unsigned i = 0; d && i < held; i++) {
-			iova_status s = iova_free(d, h[i]);
-			if (s != IOVA_OK) {
-				micro_fail(st, "iova_free", req[i].size, s);
+			if (!micro_free(st, d, h[i], req[i].size)) {
 				d = NULL;
 				break;
 			}

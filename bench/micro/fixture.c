@@ -207,22 +207,12 @@ gb_bench *micro_register_workload(const char *family, const char *strategy, gb_f
  * False after reporting the first failure. */
 static bool burst(gb_state *st, iova_domain *d, const iova_request *req, iova_handle *h, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		iova_allocation a;
-		iova_status s = iova_alloc(d, req, &a);
-		if (s != IOVA_OK) {
-			micro_fail(st, "iova_alloc", req->size, s);
+	for (size_t i = 0; i < n; i++)
+		if (!micro_alloc(st, d, req, &h[i]))
 			return false;
-		}
-		h[i] = a.handle;
-	}
-	for (size_t i = 0; i < n; i++) {
-		iova_status s = iova_free(d, h[i]);
-		if (s != IOVA_OK) {
-			micro_fail(st, "iova_free", req->size, s);
+	for (size_t i = 0; i < n; i++)
+		if (!micro_free(st, d, h[i], req->size))
 			return false;
-		}
-	}
 	return true;
 }
 

@@ -31,39 +31,20 @@ static void bm_long_lived_churn(gb_state *st)
 	iova_handle *held = d ? micro_handle_array(st, 2 * CHURN_LONG_LIVED) : NULL;
 	if (!held)
 		d = NULL;
-	for (unsigned i = 0; d && i < 2 * CHURN_LONG_LIVED; i++) {
-		iova_allocation a;
-		iova_status s = iova_alloc(d, &one, &a);
-		if (s != IOVA_OK) {
-			micro_fail(st, "iova_alloc", page, s);
+	for (unsigned i = 0; d && i < 2 * CHURN_LONG_LIVED; i++)
+		if (!micro_alloc(st, d, &one, &held[i]))
 			d = NULL;
-			break;
-		}
-		held[i] = a.handle;
-	}
-	for (unsigned i = 0; d && i < 2 * CHURN_LONG_LIVED; i += 2) {
-		iova_status s = iova_free(d, held[i]);
-		if (s != IOVA_OK) {
-			micro_fail(st, "iova_free", page, s);
+	for (unsigned i = 0; d && i < 2 * CHURN_LONG_LIVED; i += 2)
+		if (!micro_free(st, d, held[i], page))
 			d = NULL;
-		}
-	}
 	uint64_t ops = 0;
 	while (gb_keep_running(st)) {
 		micro_span_begin();
 		for (uint64_t r = 0; d && r < rounds; r++) {
-			iova_allocation a1, a2;
-			iova_status s = iova_alloc(d, &one, &a1);
-			if (s == IOVA_OK && (s = iova_alloc(d, &two, &a2)) != IOVA_OK)
-				iova_free(d, a1.handle);
-			if (s != IOVA_OK) {
-				micro_fail(st, "iova_alloc", page, s);
-				d = NULL;
-				break;
-			}
-			if ((s = iova_free(d, a1.handle)) != IOVA_OK || (s = iova_free(d, a2.handle)) != IOVA_OK) {
-				micro_fail(st, "iova_free", page, s);
-				d = NULL;
+			iova_handle h1, h2;
+			if (!micro_alloc(st, d, &one, &h1) || !micro_alloc(st, d, &two, &h2) ||
+			    !micro_free(st, d, h1, page) || !micro_free(st, d, h2, 2 * page)) {
+				d = NULL; /* may hold blocks: discarded at teardown */
 				break;
 			}
 			ops += 4;

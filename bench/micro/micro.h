@@ -59,6 +59,32 @@ iova_domain *micro_domain(gb_state *st);
  * @bytes with @status through gb_skip_with_error(). */
 void micro_fail(gb_state *st, const char *what, uint64_t bytes, iova_status status);
 
+/** micro_alloc() - iova_alloc() of @req, its handle into *@h; false after
+ * reporting a failure with micro_fail(). */
+static inline bool micro_alloc(gb_state *st, iova_domain *d, const iova_request *req, iova_handle *h)
+{
+	iova_allocation a;
+	iova_status s = iova_alloc(d, req, &a);
+	if (__builtin_expect(s != IOVA_OK, 0)) {
+		micro_fail(st, "iova_alloc", req->size, s);
+		return false;
+	}
+	*h = a.handle;
+	return true;
+}
+
+/** micro_free() - iova_free() of @h (a block of @bytes, for the report);
+ * false after reporting a failure with micro_fail(). */
+static inline bool micro_free(gb_state *st, iova_domain *d, iova_handle h, uint64_t bytes)
+{
+	iova_status s = iova_free(d, h);
+	if (__builtin_expect(s != IOVA_OK, 0)) {
+		micro_fail(st, "iova_free", bytes, s);
+		return false;
+	}
+	return true;
+}
+
 /**
  * micro_span_begin() / micro_span_end() - bracket one thread's whole
  * workload, inside its gb_keep_running() loop (that is, inside the timed

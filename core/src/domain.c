@@ -9,6 +9,7 @@
 #include "domain.h"
 #include "handle.h"
 #include "buddy/fast.h"
+#include "cache/hit.h"
 #include "prim/memory.h"
 
 #include <stdlib.h>
@@ -77,6 +78,8 @@ iova_status iova_domain_create(const iova_domain_config *config, iova_domain **o
 		iova_domain_destroy(d);
 		return st;
 	}
+	if (ops->alloc == cache_alloc && !d->iommu)
+		d->fast_cache = d->strategy;
 	*out = d;
 	return IOVA_OK;
 }
@@ -178,18 +181,28 @@ static inline iova_status normalise(const iova_domain *d, const iova_request *r,
 	return iova_round_up(q->lo, q->align) + q->granules <= q->hi ? IOVA_OK : IOVA_ERR_UNSATISFIABLE;
 }
 
-iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *out)
+/* What every successful allocation ends with: the handle, the caller's
+ * record, the counters. */
+static inline void alloc_done(iova_domain *d, const iova_request *r, uint64_t g, uint64_t granules, unsigned slot,
+			      iova_allocation *out)
 {
-	if (IOVA_UNLIKELY(!d || !r || !out)) {
-		if (out)
-			memset(out, 0, sizeof *out);
-		return IOVA_ERR_INVALID_ARGUMENT;
-	}
+	struct domain_counters *ctr = &d->counters[slot];
+	const uint64_t iova = g << d->space.granule_shift;
+	handle_store(&out->handle, handle_make(d, iova, r->size, r->cache_type));
+	out->iova = iova;
+	out->size = granules << d->space.granule_shift;
+	out->cache_type = r->cache_type;
+	counter_add(&ctr->allocs, 1, slot);
+	counter_add(&ctr->requested_bytes, r->size, slot);
+}
+
+/* Every allocation but a hit in the fast lane's cache. */
+static __attribute__((noinline)) iova_status alloc_general(iova_domain *d, const iova_request *r, unsigned slot,
+							   bool any_place, iova_allocation *out)
+{
 	iova_req q;
-	q.slot = iova_thread_slot();
-	struct domain_counters *ctr = &d->counters[q.slot];
+	q.slot = slot;
 	uint64_t g;
-	const bool any_place = unconstrained(d, r);
 	iova_status st = normalise(d, r, any_place, &q);
 	if (IOVA_LIKELY(st == IOVA_OK)) {
 		if (d->ops != &iova_buddy_lf_ops)
@@ -200,18 +213,68 @@ iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *o
 	}
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {
 		memset(out, 0, sizeof *out);
-		counter_add(&ctr->failed_allocs, 1, q.slot);
+		counter_add(&d->counters[slot].failed_allocs, 1, slot);
 		return st;
 	}
 	if (IOVA_UNLIKELY(d->iommu))
-		iommu_handout(d->iommu, g, q.granules, q.slot); /* the safety oracle's check */
-	const uint64_t iova = g << d->space.granule_shift;
-	handle_store(&out->handle, handle_make(d, iova, r->size, r->cache_type));
-	out->iova = iova;
-	out->size = q.granules << d->space.granule_shift;
-	out->cache_type = r->cache_type;
-	counter_add(&ctr->allocs, 1, q.slot);
-	counter_add(&ctr->requested_bytes, r->size, q.slot);
+		iommu_handout(d->iommu, g, q.granules, slot); /* the safety oracle's check */
+	alloc_done(d, r, g, q.granules, slot, out);
+	return IOVA_OK;
+}
+
+iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *out)
+{
+	if (IOVA_UNLIKELY(!d || !r || !out)) {
+		if (out)
+			memset(out, 0, sizeof *out);
+		return IOVA_ERR_INVALID_ARGUMENT;
+	}
+	const unsigned slot = iova_thread_slot();
+	const bool any_place = unconstrained(d, r);
+	struct cache *c = d->fast_cache;
+	if (c && any_place && !iova_slot_is_shared(slot)) {
+		/* The fast lane: a cache hit needs neither a normalised request
+		 * nor the strategy table; a miss takes the general way. */
+		const uint64_t granules = (r->size + d->granule_mask) >> d->space.granule_shift;
+		uint64_t g;
+		if (IOVA_LIKELY(granules <= c->max_granules) &&
+		    cache_hit_take(c, slot, cache_class(c, granules), granules, &g)) {
+			alloc_done(d, r, g, granules, slot, out);
+			return IOVA_OK;
+		}
+	}
+	return alloc_general(d, r, slot, any_place, out);
+}
+
+/* What every successful free ends with. */
+static inline void free_done(iova_domain *d, uint64_t requested, unsigned slot)
+{
+	struct domain_counters *ctr = &d->counters[slot];
+	counter_add(&ctr->frees, 1, slot);
+	counter_add(&ctr->requested_bytes, -requested, slot);
+}
+
+/* Every free of an authentic handle but the fast lane's. */
+static __attribute__((noinline)) iova_status free_general(iova_domain *d, uint64_t iova, uint64_t requested,
+							  unsigned slot)
+{
+	const unsigned shift = d->space.granule_shift;
+	const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
+	iova_status st;
+	if (IOVA_UNLIKELY(d->iommu)) /* may wait for an IOTLB flush */
+		st = iommu_free(d, first, granules, slot);
+	else if (d->ops == &iova_buddy_lf_ops && granules <= 16 && !(first & (granules - 1)) &&
+		 first >= d->space.first && first + granules <= d->space.end)
+		st = buddy_free_small(d->strategy, first, granules, slot); /* inline: the hottest path */
+	else if (d->ops == &iova_buddy_lf_ops)
+		st = buddy_free(d->strategy, first, granules, slot);
+	else
+		st = d->ops->free(d->strategy, first, granules, slot);
+	if (IOVA_UNLIKELY(st != IOVA_OK)) {
+		counter_add(&d->counters[slot].failed_frees, 1, slot);
+		return st;
+	}
+	free_done(d, requested, slot);
 	return IOVA_OK;
 }
 
@@ -220,28 +283,23 @@ iova_status iova_free(iova_domain *d, iova_handle h)
 	if (IOVA_UNLIKELY(!d))
 		return IOVA_ERR_INVALID_ARGUMENT;
 	const unsigned slot = iova_thread_slot();
-	struct domain_counters *ctr = &d->counters[slot];
-	const unsigned shift = d->space.granule_shift;
 	uint64_t iova, requested;
 	iova_status st = handle_open(d, h, &iova, &requested);
-	if (IOVA_LIKELY(st == IOVA_OK)) {
-		const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
-		if (IOVA_UNLIKELY(d->iommu)) /* may wait for an IOTLB flush */
-			st = iommu_free(d, first, granules, slot);
-		else if (d->ops == &iova_buddy_lf_ops && granules <= 16 && !(first & (granules - 1)) &&
-			 first >= d->space.first && first + granules <= d->space.end)
-			st = buddy_free_small(d->strategy, first, granules, slot); /* inline: the hottest path */
-		else if (d->ops == &iova_buddy_lf_ops)
-			st = buddy_free(d->strategy, first, granules, slot);
-		else
-			st = d->ops->free(d->strategy, first, granules, slot);
-	}
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {
-		counter_add(&ctr->failed_frees, 1, slot);
+		counter_add(&d->counters[slot].failed_frees, 1, slot);
 		return st;
 	}
-	counter_add(&ctr->frees, 1, slot);
-	counter_add(&ctr->requested_bytes, -requested, slot);
+	struct cache *c = d->fast_cache;
+	if (!c)
+		return free_general(d, iova, requested, slot);
+	/* The fast lane: straight to the cache layer's free. */
+	const unsigned shift = d->space.granule_shift;
+	st = cache_hit_free(c, iova >> shift, (requested + d->granule_mask) >> shift, slot);
+	if (IOVA_UNLIKELY(st != IOVA_OK)) {
+		counter_add(&d->counters[slot].failed_frees, 1, slot);
+		return st;
+	}
+	free_done(d, requested, slot);
 	return IOVA_OK;
 }
 

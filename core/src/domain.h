@@ -26,6 +26,9 @@ struct iova_domain {
 	void *strategy;
 	struct domain_counters *counters; /* IOVA_THREAD_SLOTS */
 	struct iommu *iommu; /* NULL without config.iommu (iommu/iommu.h) */
+	/* The strategy's state when it is a cache layer and no IOMMU is
+	 * simulated: the fast lane calls the layer's hit paths directly. */
+	struct cache *fast_cache;
 };
 
 /* The IOMMU's hooks into the domain layer (iommu/glue.c). */

@@ -177,7 +177,7 @@ struct cache_opts {
 
 /*
  * The layer. The first lines are read by every operation and written only
- * at creation (q.flushing: by flushes); what else is written lives on lines
+ * at creation (q.state: by flushes); what else is written lives on lines
  * of its own, so that no operation's read misses because another thread
  * wrote a neighbour.
  */
@@ -193,6 +193,7 @@ struct cache {
 	uint32_t magazine_cap; /* o.magazine_size */
 	unsigned rounding;     /* o.rounding */
 	unsigned nclasses;     /* class slots: classes (pow2) or 2^(classes-1) (exact) */
+	uint8_t class_of[(1u << (CACHE_MAX_CLASSES - 1)) + 1]; /* granules -> class, up to max_granules */
 	struct depot *depots;  /* nclasses */
 	size_t map_bytes;
 	struct cache_opts o;
@@ -207,10 +208,9 @@ static inline struct cache_slot *cache_slot(const struct cache *c, unsigned s)
 	return (struct cache_slot *)(c->slots + (size_t)s * c->slot_stride);
 }
 
-static inline unsigned cache_class(const struct cache *c, uint64_t granules)
-{
-	return c->rounding ? (unsigned)granules - 1 : iova_log2_ceil(granules);
-}
+/* The class of a block of @granules, 1..max_granules: a table, because the
+ * hit paths ask on every operation. */
+static inline unsigned cache_class(const struct cache *c, uint64_t granules) { return c->class_of[granules]; }
 
 /* Granules a block of class @cls is held at. */
 static inline uint64_t cache_class_granules(const struct cache *c, unsigned cls)

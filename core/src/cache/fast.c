@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fast.c - the cache layer's alloc and free: the magazine hit paths, the
+ * fast.c - the cache layer's alloc and free: the magazine hit paths (hit.h), the
  * way to the strategy below on a miss, and the flush-and-retry on failure
  * (see cache.h for the rules and the lock discipline).
  */
-#include "cache.h"
+#include "hit.h"
 
 /* Index in @m of the last block that meets @r, or -1. */
 static int find_fitting(const struct magazine *m, const iova_req *r, bool plain)
@@ -199,43 +199,23 @@ static __attribute__((noinline)) iova_status alloc_slow(struct cache *c, const i
  * meets the request.
  *
  * The hit path - a request with no window or alignment of its own, in an
- * owned slot whose loaded magazine is not empty - is inline here: loads of
- * the layer's read-only fields, the slot's quiescence stores, the magazine's
- * top, one counter, the state byte; everything else is alloc_slow()'s.
+ * owned slot whose loaded magazine is not empty - is cache_hit_take();
+ * everything else is alloc_slow()'s.
  */
 iova_status cache_alloc(void *state, const iova_req *req, uint64_t *out)
 {
 	struct cache *c = state;
-	const unsigned slot = req->slot;
-	if (IOVA_LIKELY(req->granules <= c->max_granules && !iova_slot_is_shared(slot) &&
+	if (IOVA_LIKELY(req->granules <= c->max_granules && !iova_slot_is_shared(req->slot) &&
 			req->lo == c->space.first && req->hi == c->space.end &&
-			req->align == (UINT64_C(1) << req->order))) {
-		const unsigned cls = c->rounding ? (unsigned)req->granules - 1 : req->order;
-		struct cache_slot *s = cache_slot(c, slot);
-		if (IOVA_LIKELY(iova_quiesce_enter(&c->q, &s->busy))) {
-			struct cache_pair *p = &s->pair[cls];
-			struct magazine *m = p->loaded;
-			uint32_t n;
-			if (IOVA_LIKELY(m && (n = m->size))) {
-				const uint64_t g = m->g[n - 1];
-				m->size = n - 1;
-				slot_add(&p->taken, 1);
-				iova_quiesce_exit(&s->busy);
-				/* Cached in this slot: no other writer of its state. */
-				atomic_store_explicit(cache_state(c, g), (uint8_t)(MAP_LIVE | (req->granules - 1)),
-						      memory_order_relaxed);
-				*out = g;
-				return IOVA_OK;
-			}
-			iova_quiesce_exit(&s->busy);
-		}
-	}
+			req->align == (UINT64_C(1) << req->order) &&
+			cache_hit_take(c, req->slot, cache_class(c, req->granules), req->granules, out)))
+		return IOVA_OK;
 	return alloc_slow(c, req, out);
 }
 
 /* Put the block (now CACHED in the map) into the slot's magazines, or give
  * it back below if that cannot be done now. */
-static __attribute__((noinline)) void free_slow(struct cache *c, uint64_t g, unsigned cls, unsigned slot)
+__attribute__((noinline)) void cache_free_slow(struct cache *c, uint64_t g, unsigned cls, unsigned slot)
 {
 	struct cache_slot *s = cache_slot(c, slot);
 	struct magazine *evicted = NULL;
@@ -274,8 +254,8 @@ static __attribute__((noinline)) void free_slow(struct cache *c, uint64_t g, uns
 }
 
 /* A free whose block is too large to cache or outside the space. */
-static __attribute__((noinline)) iova_status free_uncached(struct cache *c, uint64_t g, uint64_t granules,
-							   unsigned slot)
+__attribute__((noinline)) iova_status cache_free_uncached(struct cache *c, uint64_t g, uint64_t granules,
+							    unsigned slot)
 {
 	if (granules > c->max_granules)
 		return c->inner->free(c->below, g, granules, slot);
@@ -284,8 +264,8 @@ static __attribute__((noinline)) iova_status free_uncached(struct cache *c, uint
 
 /* A free whose block the state map does not show as live at its class size
  * (@v: the state found). */
-static __attribute__((noinline)) iova_status free_not_live(struct cache *c, uint64_t g, uint64_t granules,
-							   unsigned slot, uint8_t v)
+__attribute__((noinline)) iova_status cache_free_not_live(struct cache *c, uint64_t g, uint64_t granules,
+							    unsigned slot, uint8_t v)
 {
 	_Atomic uint8_t *st = cache_state(c, g);
 	switch (v & MAP_KIND) {
@@ -314,38 +294,9 @@ static __attribute__((noinline)) iova_status free_not_live(struct cache *c, uint
  * IOVA_ERR_UNKNOWN_HANDLE if a block of another size starts there; for
  * blocks the layer does not know, whatever the strategy below says.
  *
- * The hit path - the state byte's compare-and-swap, then a push onto the
- * owned slot's loaded magazine if it has room - is inline here.
+ * The hit path is cache_hit_free() (hit.h).
  */
 iova_status cache_free(void *state, uint64_t g, uint64_t granules, unsigned slot)
 {
-	struct cache *c = state;
-	const uint64_t i = g - c->space.first;
-	if (IOVA_UNLIKELY(granules > c->max_granules || i >= c->map_granules || granules > c->map_granules - i))
-		return free_uncached(c, g, granules, slot);
-	_Atomic uint8_t *st = &c->map[cache_map_index(i)];
-	uint8_t v = (uint8_t)(MAP_LIVE | (granules - 1));
-	/* Live -> cached: of two frees of one block, exactly one gets here. */
-	if (IOVA_UNLIKELY(!atomic_compare_exchange_strong_explicit(st, &v, (uint8_t)(MAP_CACHED | (granules - 1)),
-								   memory_order_relaxed, memory_order_relaxed)))
-		return free_not_live(c, g, granules, slot, v);
-	const unsigned cls = cache_class(c, granules);
-	if (IOVA_LIKELY(!iova_slot_is_shared(slot))) {
-		struct cache_slot *s = cache_slot(c, slot);
-		if (IOVA_LIKELY(iova_quiesce_enter(&c->q, &s->busy))) {
-			struct cache_pair *p = &s->pair[cls];
-			struct magazine *m = p->loaded;
-			uint32_t n;
-			if (IOVA_LIKELY(m && (n = m->size) < c->magazine_cap)) {
-				m->g[n] = g;
-				m->size = n + 1;
-				slot_add(&p->pushed, 1);
-				iova_quiesce_exit(&s->busy);
-				return IOVA_OK;
-			}
-			iova_quiesce_exit(&s->busy);
-		}
-	}
-	free_slow(c, g, cls, slot);
-	return IOVA_OK;
+	return cache_hit_free(state, g, granules, slot);
 }

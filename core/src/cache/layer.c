@@ -130,6 +130,8 @@ iova_status iova_cache_create(const iova_strategy_ops *inner, const iova_space *
 	}
 	c->max_granules = UINT64_C(1) << (o.classes - 1);
 	c->nclasses = o.rounding ? (unsigned)c->max_granules : (unsigned)o.classes;
+	for (uint64_t n = 1; n <= c->max_granules; n++)
+		c->class_of[n] = (uint8_t)(o.rounding ? n - 1 : iova_log2_ceil(n));
 	c->rounding = o.rounding;
 	c->magazine_cap = (uint32_t)o.magazine_size;
 	c->map_granules = space->end - space->first;

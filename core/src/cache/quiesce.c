@@ -10,8 +10,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-_Atomic bool iova_quiesce_owner_fence;
-
 static pthread_once_t membarrier_once = PTHREAD_ONCE_INIT;
 static bool membarrier_ok;
 
@@ -22,13 +20,13 @@ static void membarrier_register(void)
 	long cmds = membarrier(MEMBARRIER_CMD_QUERY);
 	membarrier_ok = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
 			membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
-	atomic_store(&iova_quiesce_owner_fence, !membarrier_ok);
 }
 
 void iova_quiesce_init(struct iova_quiesce *q)
 {
 	pthread_once(&membarrier_once, membarrier_register);
-	atomic_init(&q->flushing, 0);
+	q->owner_fence = membarrier_ok ? 0 : IOVA_QUIESCE_OWNER_FENCE;
+	atomic_init(&q->state, q->owner_fence);
 	pthread_mutex_init(&q->flusher, NULL);
 }
 
@@ -37,7 +35,7 @@ void iova_quiesce_destroy(struct iova_quiesce *q) { pthread_mutex_destroy(&q->fl
 void iova_quiesce_begin(struct iova_quiesce *q)
 {
 	pthread_mutex_lock(&q->flusher);
-	atomic_store(&q->flushing, 1);
+	atomic_store(&q->state, IOVA_QUIESCE_FLUSHING | q->owner_fence);
 	/* Once the process is registered, the expedited barrier cannot fail
 	 * (its only errors are for unregistered or unsupported use). Without
 	 * membarrier, owners fence themselves and this fence pairs with theirs. */
@@ -62,6 +60,6 @@ void iova_quiesce_wait(_Atomic unsigned *busy)
 
 void iova_quiesce_end(struct iova_quiesce *q)
 {
-	atomic_store_explicit(&q->flushing, 0, memory_order_release);
+	atomic_store_explicit(&q->state, q->owner_fence, memory_order_release);
 	pthread_mutex_unlock(&q->flusher);
 }

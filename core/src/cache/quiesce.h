@@ -38,18 +38,36 @@
 
 #include <pthread.h>
 
-struct iova_quiesce {
-	_Atomic unsigned flushing;
-	pthread_mutex_t flusher;
+/* iova_quiesce.state: what an owner must look at on entering, in one word
+ * so that the common case (neither) costs one load. */
+enum {
+	IOVA_QUIESCE_FLUSHING = 1u,    /* a flusher is at work: back off */
+	IOVA_QUIESCE_OWNER_FENCE = 2u, /* no membarrier: owners fence themselves */
 };
 
-/* True when membarrier is unavailable and owners must fence themselves. */
-extern _Atomic bool iova_quiesce_owner_fence;
+struct iova_quiesce {
+	_Atomic unsigned state;
+	unsigned owner_fence; /* IOVA_QUIESCE_OWNER_FENCE or 0, fixed at init */
+	pthread_mutex_t flusher;
+};
 
 /** iova_quiesce_init() - set up @q; registers the process for membarrier
  * the first time (a no-op afterwards). */
 void iova_quiesce_init(struct iova_quiesce *q);
 void iova_quiesce_destroy(struct iova_quiesce *q);
+
+/* The rest of iova_quiesce_enter() when @state is not 0. */
+static inline bool iova_quiesce_enter_slow(const struct iova_quiesce *q, _Atomic unsigned *busy, unsigned state)
+{
+	if (state & IOVA_QUIESCE_OWNER_FENCE) {
+		atomic_thread_fence(memory_order_seq_cst);
+		state = atomic_load_explicit((_Atomic unsigned *)&q->state, memory_order_acquire);
+		if (!(state & IOVA_QUIESCE_FLUSHING))
+			return true;
+	}
+	atomic_store_explicit(busy, 0, memory_order_release);
+	return false;
+}
 
 /**
  * iova_quiesce_enter() - the owner of a slot starts using its state.
@@ -60,14 +78,12 @@ void iova_quiesce_destroy(struct iova_quiesce *q);
 static inline bool iova_quiesce_enter(const struct iova_quiesce *q, _Atomic unsigned *busy)
 {
 	atomic_store_explicit(busy, 1, memory_order_relaxed);
-	if (IOVA_UNLIKELY(atomic_load_explicit(&iova_quiesce_owner_fence, memory_order_relaxed)))
-		atomic_thread_fence(memory_order_seq_cst);
-	else
-		atomic_signal_fence(memory_order_seq_cst); /* the flusher's membarrier is the fence */
-	if (IOVA_LIKELY(!atomic_load_explicit((_Atomic unsigned *)&q->flushing, memory_order_acquire)))
+	atomic_signal_fence(memory_order_seq_cst); /* the flusher's membarrier is the fence */
+	const unsigned state = atomic_load_explicit((_Atomic unsigned *)&q->state, memory_order_acquire);
+	if (IOVA_LIKELY(state == 0))
 		return true;
-	atomic_store_explicit(busy, 0, memory_order_release);
-	return false;
+	/* Without membarrier the load above proves nothing: fence, and look again. */
+	return iova_quiesce_enter_slow(q, busy, state);
 }
 
 /** iova_quiesce_exit() - the owner is done with its state. */

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hit.h - the cache layer's hit paths, inline: a pop from and a push onto
+ * an owned slot's loaded magazine (see cache.h for the rules).
+ *
+ * They are used twice: by the layer's own alloc and free operations
+ * (fast.c), and by the domain's fast lane (domain.c), which calls them
+ * directly for requests with no window or alignment of their own, so that a
+ * hit costs no call through the strategy table, no normalised request and
+ * no repeated checks. Everything else - misses, swaps, the depot, flushes,
+ * errors - stays behind the noinline functions declared at the end.
+ */
+#ifndef IOVA_CACHE_HIT_H
+#define IOVA_CACHE_HIT_H
+
+#include "cache.h"
+
+/**
+ * cache_hit_take() - pop the top block of class @cls from owned slot
+ * @slot's loaded magazine and mark it live with @granules.
+ * Return: true and the block's first granule in *@g; false, with nothing
+ * changed, if that magazine is empty or a flush is running.
+ * The caller has checked that @slot is not the shared slot, that the
+ * request is plain (no window, natural alignment) and that @granules is of
+ * class @cls.
+ */
+static inline bool cache_hit_take(struct cache *c, unsigned slot, unsigned cls, uint64_t granules, uint64_t *g)
+{
+	struct cache_slot *s = cache_slot(c, slot);
+	if (IOVA_UNLIKELY(!iova_quiesce_enter(&c->q, &s->busy)))
+		return false;
+	struct cache_pair *p = &s->pair[cls];
+	struct magazine *m = p->loaded;
+	uint32_t n;
+	if (IOVA_UNLIKELY(!m || !(n = m->size))) {
+		iova_quiesce_exit(&s->busy);
+		return false;
+	}
+	const uint64_t b = m->g[n - 1];
+	m->size = n - 1;
+	slot_add(&p->taken, 1);
+	iova_quiesce_exit(&s->busy);
+	/* Cached in this slot: no other writer of its state. */
+	atomic_store_explicit(cache_state(c, b), (uint8_t)(MAP_LIVE | (granules - 1)), memory_order_relaxed);
+	*g = b;
+	return true;
+}
+
+iova_status cache_free_uncached(struct cache *c, uint64_t g, uint64_t granules, unsigned slot);
+iova_status cache_free_not_live(struct cache *c, uint64_t g, uint64_t granules, unsigned slot, uint8_t v);
+void cache_free_slow(struct cache *c, uint64_t g, unsigned cls, unsigned slot);
+
+/**
+ * cache_hit_free() - the layer's free of block @g of @granules granules by
+ * slot @slot: the state byte's compare-and-swap from live to cached, then a
+ * push onto the owned slot's loaded magazine, or the slow path.
+ * Return: as cache_free() (cache.h).
+ */
+static inline iova_status cache_hit_free(struct cache *c, uint64_t g, uint64_t granules, unsigned slot)
+{
+	const uint64_t i = g - c->space.first;
+	if (IOVA_UNLIKELY(granules > c->max_granules || i >= c->map_granules || granules > c->map_granules - i))
+		return cache_free_uncached(c, g, granules, slot);
+	_Atomic uint8_t *st = &c->map[cache_map_index(i)];
+	uint8_t v = (uint8_t)(MAP_LIVE | (granules - 1));
+	/* Live -> cached: of two frees of one block, exactly one gets here.
+	 * Relaxed: the byte orders nothing but itself; the block's address
+	 * reaches another thread only through a magazine, published by the
+	 * depot's lock or the quiescence protocol. */
+	if (IOVA_UNLIKELY(!atomic_compare_exchange_strong_explicit(st, &v, (uint8_t)(MAP_CACHED | (granules - 1)),
+								   memory_order_relaxed, memory_order_relaxed)))
+		return cache_free_not_live(c, g, granules, slot, v);
+	const unsigned cls = cache_class(c, granules);
+	if (IOVA_LIKELY(!iova_slot_is_shared(slot))) {
+		struct cache_slot *s = cache_slot(c, slot);
+		if (IOVA_LIKELY(iova_quiesce_enter(&c->q, &s->busy))) {
+			struct cache_pair *p = &s->pair[cls];
+			struct magazine *m = p->loaded;
+			uint32_t n;
+			if (IOVA_LIKELY(m && (n = m->size) < c->magazine_cap)) {
+				m->g[n] = g;
+				m->size = n + 1;
+				slot_add(&p->pushed, 1);
+				iova_quiesce_exit(&s->busy);
+				return IOVA_OK;
+			}
+			iova_quiesce_exit(&s->busy);
+		}
+	}
+	cache_free_slow(c, g, cls, slot);
+	return IOVA_OK;
+}
+
+#endif

@@ -80,6 +80,8 @@ iova_status iova_domain_create(const iova_domain_config *config, iova_domain **o
 	}
 	if (ops->alloc == cache_alloc && !d->iommu)
 		d->fast_cache = d->strategy;
+	if (ops == &iova_buddy_lf_ops && !d->iommu)
+		d->fast_buddy = d->strategy;
 	*out = d;
 	return IOVA_OK;
 }
@@ -231,16 +233,28 @@ iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *o
 	}
 	const unsigned slot = iova_thread_slot();
 	const bool any_place = unconstrained(d, r);
-	struct cache *c = d->fast_cache;
-	if (c && any_place && !iova_slot_is_shared(slot)) {
-		/* The fast lane: a cache hit needs neither a normalised request
-		 * nor the strategy table; a miss takes the general way. */
+	/* The fast lanes: a request that takes any place, served by a cache hit
+	 * or by one claim in the buddy's last level-0 word, needs neither a
+	 * normalised request in memory nor the strategy table; anything else
+	 * takes the general way. */
+	if (IOVA_LIKELY(any_place)) {
 		const uint64_t granules = (r->size + d->granule_mask) >> d->space.granule_shift;
 		uint64_t g;
-		if (IOVA_LIKELY(granules <= c->max_granules) &&
+		struct cache *c = d->fast_cache;
+		if (c && !iova_slot_is_shared(slot) && IOVA_LIKELY(granules <= c->max_granules) &&
 		    cache_hit_take(c, slot, cache_class(c, granules), granules, &g)) {
 			alloc_done(d, r, g, granules, slot, out);
 			return IOVA_OK;
+		}
+		if (d->fast_buddy && granules <= 16) {
+			const unsigned order = iova_log2_ceil(granules);
+			const iova_req q = {.granules = granules, .order = order, .align = UINT64_C(1) << order,
+					    .lo = d->space.first, .hi = d->space.end, .placement = r->placement,
+					    .slot = slot};
+			if (buddy_alloc_small(d->fast_buddy, &q, false, &g)) {
+				alloc_done(d, r, g, granules, slot, out);
+				return IOVA_OK;
+			}
 		}
 	}
 	return alloc_general(d, r, slot, any_place, out);
@@ -289,12 +303,17 @@ iova_status iova_free(iova_domain *d, iova_handle h)
 		counter_add(&d->counters[slot].failed_frees, 1, slot);
 		return st;
 	}
-	struct cache *c = d->fast_cache;
-	if (!c)
-		return free_general(d, iova, requested, slot);
-	/* The fast lane: straight to the cache layer's free. */
+	/* The fast lanes: straight to the cache layer's free, or the buddy's
+	 * one-word free (handle_open() has checked that the block lies inside
+	 * the space). */
 	const unsigned shift = d->space.granule_shift;
-	st = cache_hit_free(c, iova >> shift, (requested + d->granule_mask) >> shift, slot);
+	const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
+	if (d->fast_cache)
+		st = cache_hit_free(d->fast_cache, first, granules, slot);
+	else if (d->fast_buddy && granules <= 16 && !(first & (granules - 1)))
+		st = buddy_free_small(d->fast_buddy, first, granules, slot);
+	else
+		return free_general(d, iova, requested, slot);
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {
 		counter_add(&d->counters[slot].failed_frees, 1, slot);
 		return st;

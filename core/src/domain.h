@@ -29,6 +29,8 @@ struct iova_domain {
 	/* The strategy's state when it is a cache layer and no IOMMU is
 	 * simulated: the fast lane calls the layer's hit paths directly. */
 	struct cache *fast_cache;
+	/* The same for the lock-free buddy: its one-word claims and frees. */
+	struct buddy *fast_buddy;
 };
 
 /* The IOMMU's hooks into the domain layer (iommu/glue.c). */

@@ -26,7 +26,8 @@
  *                window + 1 page, a shifted or misaligned window fails;
  *                a random tiling of the space by aligned windows;
  *  counts        exactly as many blocks of each order as fit, in power-of-two
- *                and non-power-of-two spaces at aligned and unaligned bases;
+ *                and non-power-of-two spaces at aligned and unaligned bases,
+ *                and in a space covered by two root words;
  *  buddy pairs   (NBBS) free every other block of an order: nothing of the
  *                next order appears until the partners are freed;
  *  coalescing    after every scenario: one extent, free_blocks[] equal to
@@ -716,6 +717,9 @@ int main(void)
 	scenario_counts(0, (UINT64_C(1) << 17) - 1, "2^17 - 1 pages at 0");
 	scenario_counts(3, 5000, "5000 pages at page 3");
 	scenario_counts(UINT64_C(1) << 30, 12345, "12345 pages at page 2^30");
+	/* Two root words (the space straddles a boundary of the top level):
+	 * a failing search ends in the other root, which has no parent. */
+	scenario_counts((UINT64_C(1) << 18) - 768, 1536, "1536 pages straddling two root words");
 	scenario_buddy_pairs();
 	return check_exit_code();
 }

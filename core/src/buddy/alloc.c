@@ -298,7 +298,7 @@ static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned 
 static enum claim_result descend(struct buddy *b, struct claim *c, unsigned L, uint64_t j)
 {
 	enum claim_result r = L == c->level ? claim_in_word(b, c, j) : search_word(b, c, L, j, -1);
-	if (r != CLAIM_DONE) {
+	if (r != CLAIM_DONE && L < b->top) { /* a root word has no parent hint */
 		uint64_t w = atomic_load(buddy_word(b, L, j));
 		if (buddy_word_vmax(b, L, j, w) < atomic_load(buddy_hint(b, L + 1, j)))
 			buddy_sync_up(b, L, j, w, SYNC_EXACT);

@@ -198,7 +198,7 @@ static inline void alloc_done(iova_domain *d, const iova_request *r, uint64_t g,
 	counter_add(&ctr->requested_bytes, r->size, slot);
 }
 
-/* Every allocation but a hit in the fast lane's cache. */
+/* Every allocation the fast lanes did not serve. */
 static __attribute__((noinline)) iova_status alloc_general(iova_domain *d, const iova_request *r, unsigned slot,
 							   bool any_place, iova_allocation *out)
 {
@@ -207,10 +207,12 @@ static __attribute__((noinline)) iova_status alloc_general(iova_domain *d, const
 	uint64_t g;
 	iova_status st = normalise(d, r, any_place, &q);
 	if (IOVA_LIKELY(st == IOVA_OK)) {
+		/* The buddy's one-word claim, unless the fast lane has just tried it. */
+		const bool lane_tried = any_place && d->fast_buddy;
 		if (d->ops != &iova_buddy_lf_ops)
 			st = d->ops->alloc(d->strategy, &q, &g);
-		else if (!(q.order < 5 && (any_place ? buddy_alloc_small(d->strategy, &q, false, &g) /* inline: */
-						     : buddy_alloc_small(d->strategy, &q, true, &g))))     /* the hottest path */
+		else if (q.order >= 5 || lane_tried ||
+			 !(any_place ? buddy_alloc_small(d->strategy, &q, false, &g) : buddy_alloc_small(d->strategy, &q, true, &g)))
 			st = buddy_alloc_slow(d->strategy, &q, &g);
 	}
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {

@@ -26,6 +26,7 @@ struct claim {
 	uint64_t hint;      /* granule the thread would like to be near */
 	bool top_down;
 	bool spread;        /* several threads: open the thread's own region first */
+	bool word_seen;     /* the fast path has just found no room in the hint word */
 	struct buddy_slot *slot;
 	uint64_t result;
 };
@@ -261,31 +262,47 @@ static enum claim_result split_claim(struct buddy *b, struct claim *c, unsigned 
 	return CLAIM_DONE;
 }
 
-/* Fields of word j at level L in the order to try them: from the one holding
- * the hint outwards, in the preferred direction first. */
-static unsigned field_order(const struct buddy *b, const struct claim *c, unsigned L, uint64_t j, unsigned order[16])
+/*
+ * The order in which a search tries the fields of a word of level L >= 1:
+ * from the field holding the hint outwards, the preferred direction first,
+ * then the other side nearest first. Fields are sets of field bits (bit 4e
+ * for field e, as eq_mask() gives them), so a search visits only the fields
+ * that matter instead of walking all sixteen.
+ */
+struct field_order {
+	uint64_t near;  /* the hint's field and those beyond it in the preferred direction */
+	bool up;        /* preferred direction: increasing addresses */
+};
+
+static struct field_order field_order(const struct buddy *b, const struct claim *c, unsigned L, uint64_t j)
 {
 	const struct buddy_level *lv = &b->level[L];
-	const int nf = 1 << lv->fields_log2;
 	const uint64_t ws = j << lv->word_shift;
-	int h;
-	if (c->hint < ws || c->hint - ws >= (UINT64_C(1) << lv->word_shift))
-		h = c->top_down ? nf : -1;
-	else
-		h = (int)((c->hint - ws) >> lv->entry_shift);
-	unsigned n = 0;
-	if (!c->top_down) {
-		for (int i = h < 0 ? 0 : h; i < nf; i++)
-			order[n++] = (unsigned)i;
-		for (int i = h - 1; i >= 0; i--)
-			order[n++] = (unsigned)i;
+	struct field_order o = {.up = !c->top_down};
+	if (c->hint < ws || c->hint - ws >= (UINT64_C(1) << lv->word_shift)) {
+		o.near = ~UINT64_C(0); /* outside the word: all of it from the preferred end */
 	} else {
-		for (int i = h >= nf ? nf - 1 : h; i >= 0; i--)
-			order[n++] = (unsigned)i;
-		for (int i = h + 1; i < nf; i++)
-			order[n++] = (unsigned)i;
+		const unsigned h = (unsigned)((c->hint - ws) >> lv->entry_shift) * UP_FIELD_BITS;
+		/* Fields from h up, and fields up to h (two shifts: h + 4 may be 64). */
+		const uint64_t from_h = ~UINT64_C(0) << h, to_h = ~(from_h << UP_FIELD_BITS);
+		o.near = o.up ? from_h : to_h;
 	}
-	return n;
+	return o;
+}
+
+/* Take the next field of *@set in order @o: its number, or -1 if none. */
+static int next_field(const struct field_order *o, uint64_t *set)
+{
+	const uint64_t near = *set & o->near, far = *set & ~o->near;
+	unsigned bit;
+	if (near)
+		bit = o->up ? (unsigned)__builtin_ctzll(near) : 63u - (unsigned)__builtin_clzll(near);
+	else if (far)
+		bit = o->up ? 63u - (unsigned)__builtin_clzll(far) : (unsigned)__builtin_ctzll(far);
+	else
+		return -1;
+	*set &= ~(UINT64_C(1) << bit);
+	return (int)(bit / UP_FIELD_BITS);
 }
 
 static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned L, uint64_t j, int excluded);
@@ -295,14 +312,22 @@ static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned 
  * out too high gets it lowered here, so later searches skip it: allocations
  * themselves never update hints, which keeps them at one compare-and-swap.
  */
+/* Lower the parent hint of word j of level L if the word holds less than it
+ * says (a root word has no parent hint). */
+static void correct_hint(struct buddy *b, unsigned L, uint64_t j)
+{
+	if (L >= b->top)
+		return;
+	uint64_t w = atomic_load(buddy_word(b, L, j));
+	if (buddy_word_vmax(b, L, j, w) < atomic_load(buddy_hint(b, L + 1, j)))
+		buddy_sync_up(b, L, j, w, SYNC_EXACT);
+}
+
 static enum claim_result descend(struct buddy *b, struct claim *c, unsigned L, uint64_t j)
 {
 	enum claim_result r = L == c->level ? claim_in_word(b, c, j) : search_word(b, c, L, j, -1);
-	if (r != CLAIM_DONE && L < b->top) { /* a root word has no parent hint */
-		uint64_t w = atomic_load(buddy_word(b, L, j));
-		if (buddy_word_vmax(b, L, j, w) < atomic_load(buddy_hint(b, L + 1, j)))
-			buddy_sync_up(b, L, j, w, SYNC_EXACT);
-	}
+	if (r != CLAIM_DONE)
+		correct_hint(b, L, j);
 	return r;
 }
 
@@ -312,17 +337,19 @@ static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned 
 	if (!buddy_has_word(b, L, j))
 		return CLAIM_NONE;
 	const struct buddy_level *lv = &b->level[L];
-	unsigned order[16];
-	const unsigned n = field_order(b, c, L, j, order);
+	const struct field_order order = field_order(b, c, L, j);
 	const unsigned need = c->order + 1, full = buddy_full_hint(b, L);
+	const uint64_t first_field = j << lv->fields_log2;
+	const uint64_t others = excluded >= 0 ? ~(UINT64_C(1) << (excluded * UP_FIELD_BITS)) : ~UINT64_C(0);
 	for (;;) {
 		const uint64_t w = atomic_load(buddy_word(b, L, j));
+		uint64_t pos;
 		/* Climbing out of a field that is still FREE (nothing below it was
 		 * live): that field is the thread's own region. With several threads
 		 * about, split it near the hint before moving into regions other
 		 * threads may be using; alone, pack into used regions first. */
 		if (c->spread && excluded >= 0 && field_get(w, lv->fb, (unsigned)excluded) == ST_FREE) {
-			uint64_t pos, rs = ((j << lv->fields_log2) | (unsigned)excluded) << lv->entry_shift;
+			uint64_t rs = (first_field | (unsigned)excluded) << lv->entry_shift;
 			if (place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos)) {
 				enum claim_result r = split_claim(b, c, L, j, (unsigned)excluded, pos);
 				if (r == CLAIM_DONE)
@@ -332,29 +359,33 @@ static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned 
 		}
 		/* Partly used subtrees first, then entirely free ones; a subtree whose
 		 * hint says it holds no block of this order is skipped. */
+		uint64_t partly = 0, entirely = 0;
+		for (uint64_t split = eq_mask(w, UP_FIELD_BITS, ST_SPLIT) & others; split; split &= split - 1) {
+			const unsigned bit = (unsigned)__builtin_ctzll(split);
+			const unsigned h = atomic_load(buddy_hint(b, L, first_field | (bit / UP_FIELD_BITS)));
+			if (h >= full)
+				entirely |= UINT64_C(1) << bit;
+			else if (h >= need)
+				partly |= UINT64_C(1) << bit;
+		}
 		for (int pass = 0; pass < 2; pass++) {
-			for (unsigned i = 0; i < n; i++) {
-				unsigned e = order[i];
-				uint64_t pos, rs = ((j << lv->fields_log2) | e) << lv->entry_shift;
-				if ((int)e == excluded || field_get(w, lv->fb, e) != ST_SPLIT)
+			uint64_t set = pass ? entirely : partly;
+			for (int e; (e = next_field(&order, &set)) >= 0;) {
+				uint64_t rs = (first_field | (unsigned)e) << lv->entry_shift;
+				if (!place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos))
 					continue;
-				unsigned h = atomic_load(buddy_hint(b, L, (j << lv->fields_log2) | e));
-				if (h < need || (h >= full) != (pass == 1) ||
-				    !place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos))
-					continue;
-				enum claim_result r = descend(b, c, L - 1, (j << lv->fields_log2) | e);
-				if (r == CLAIM_DONE)
-					return r;
+				if (descend(b, c, L - 1, first_field | (unsigned)e) == CLAIM_DONE)
+					return CLAIM_DONE;
 			}
 		}
 		enum claim_result r = CLAIM_NONE;
-		for (unsigned i = 0; i < n; i++) {
-			unsigned e = order[i];
-			uint64_t pos, rs = ((j << lv->fields_log2) | e) << lv->entry_shift;
-			if (field_get(w, lv->fb, e) != ST_FREE || !place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos))
-				continue;
-			r = split_claim(b, c, L, j, e, pos);
-			break;
+		uint64_t free_fields = eq_mask(w, UP_FIELD_BITS, ST_FREE);
+		for (int e; (e = next_field(&order, &free_fields)) >= 0;) {
+			uint64_t rs = (first_field | (unsigned)e) << lv->entry_shift;
+			if (place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos)) {
+				r = split_claim(b, c, L, j, (unsigned)e, pos);
+				break;
+			}
 		}
 		if (r != CLAIM_RETRY)
 			return r;
@@ -365,7 +396,13 @@ static bool search(struct buddy *b, struct claim *c)
 {
 	const unsigned L = c->level;
 	const uint64_t j = c->hint >> b->level[L].word_shift;
-	if (claim_in_word(b, c, j) == CLAIM_DONE)
+	/* The thread has usually just filled this word by allocations, which
+	 * leave its parent's hint high; correcting it now, once, keeps later
+	 * searches from descending into the word to find it full (the climb that
+	 * ends a run of filled siblings would visit each of them again). */
+	if (c->word_seen)
+		correct_hint(b, L, j);
+	else if (descend(b, c, L, j) == CLAIM_DONE)
 		return true;
 	uint64_t child = j;
 	for (unsigned P = L + 1; P <= b->top; P++) {
@@ -411,9 +448,14 @@ static __attribute__((noinline)) iova_status alloc_search(struct buddy *b, const
 	if (hint < c.lo || hint >= c.hi) /* spread threads over the window too */
 		hint = c.lo + (hint - b->space.first) % (c.hi - c.lo);
 	c.hint = hint;
+	/* buddy_alloc_small() has just looked at the hint word, all of it when
+	 * the request takes any place (a window may cut a word in two, which
+	 * the fast path leaves to claim_in_word()). */
+	c.word_seen = req->order < 5 && req->lo == b->space.first && req->hi == b->space.end &&
+		      req->align == bsize && hint >> L0_FIELDS_LOG2 == atomic_load_explicit(&c.slot->l0_word, memory_order_relaxed);
 	/* A second pass only matters under concurrency: a block another thread was
 	 * splitting or merging during the first pass may be visible now. */
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 2; pass++, c.word_seen = false) {
 		if (search(b, &c)) {
 			*first_granule = c.result;
 			return IOVA_OK;

@@ -78,6 +78,10 @@ typedef struct iova_strategy_ops {
 	const char *name;
 	const char *description;
 	unsigned caps; /* enum iova_capability */
+	/* Each thread allocates in a part of the space of its own, so blocks
+	 * next to each other seldom belong to different threads (the cache
+	 * layer then keeps its state map in address order, cache/cache.h). */
+	bool spreads_threads;
 	/* @options: NULL or "key=value,..."; unknown keys -> IOVA_ERR_INVALID_ARGUMENT. */
 	iova_status (*create)(const iova_space *space, const char *options, void **state);
 	void (*destroy)(void *state);

@@ -126,6 +126,7 @@ const iova_strategy_ops iova_buddy_lf_ops = {
 	.name = "buddy-lf",
 	.description = "lock-free buddy: packed radix tree of 64-bit words, one CAS per small allocation",
 	.caps = IOVA_CAP_ALL,
+	.spreads_threads = true, /* each slot starts in its own 1/64 of the space */
 	.create = buddy_create,
 	.destroy = buddy_destroy,
 	.alloc = buddy_alloc,

@@ -102,6 +102,12 @@ enum {
  * each for each 32 granules, so a thread sweeping its blocks in order still
  * hits its L1 cache (a plain rotation, 128 bytes per granule across a whole
  * unit, tripled L1 misses in threadtest).
+ *
+ * Below a strategy that gives each thread a part of the space of its own
+ * (iova_strategy_ops.spreads_threads: buddy-lf, jemalloc) neighbours seldom
+ * belong to different threads, and the map stays in address order: a
+ * thread's blocks then share the fewest lines, and the hit paths skip the
+ * permutation (6-10 % of a cached alloc+free pair's time, measured).
  */
 #define CACHE_MAP_PAGE_LOG2 12
 #define CACHE_MAP_PAIR_LOG2 7
@@ -187,6 +193,7 @@ struct cache {
 	iova_space space;
 	uint64_t map_granules; /* entries of the state map (cache_map_index's range) */
 	_Atomic uint8_t *map;
+	bool map_by_address;   /* inner->spreads_threads: no permutation */
 	char *slots; /* IOVA_THREAD_SLOTS of slot_stride bytes */
 	size_t slot_stride;
 	uint64_t max_granules; /* largest cached block */
@@ -218,10 +225,16 @@ static inline uint64_t cache_class_granules(const struct cache *c, unsigned cls)
 	return c->rounding ? cls + 1 : UINT64_C(1) << cls;
 }
 
+/* The state byte of the block starting @i granules into the space. */
+static inline _Atomic uint8_t *cache_state_at(const struct cache *c, uint64_t i)
+{
+	return &c->map[c->map_by_address ? i : cache_map_index(i)];
+}
+
 /* The state byte of the block starting at granule @g (inside the space). */
 static inline _Atomic uint8_t *cache_state(const struct cache *c, uint64_t g)
 {
-	return &c->map[cache_map_index(g - c->space.first)];
+	return cache_state_at(c, g - c->space.first);
 }
 
 /* Owner-only counter update (see struct cache_slot). */

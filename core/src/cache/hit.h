@@ -61,7 +61,7 @@ static inline iova_status cache_hit_free(struct cache *c, uint64_t g, uint64_t g
 	const uint64_t i = g - c->space.first;
 	if (IOVA_UNLIKELY(granules > c->max_granules || i >= c->map_granules || granules > c->map_granules - i))
 		return cache_free_uncached(c, g, granules, slot);
-	_Atomic uint8_t *st = &c->map[cache_map_index(i)];
+	_Atomic uint8_t *st = cache_state_at(c, i);
 	uint8_t v = (uint8_t)(MAP_LIVE | (granules - 1));
 	/* Live -> cached: of two frees of one block, exactly one gets here.
 	 * Relaxed: the byte orders nothing but itself; the block's address

@@ -135,6 +135,7 @@ iova_status iova_cache_create(const iova_strategy_ops *inner, const iova_space *
 	c->rounding = o.rounding;
 	c->magazine_cap = (uint32_t)o.magazine_size;
 	c->map_granules = space->end - space->first;
+	c->map_by_address = inner->spreads_threads;
 	c->map_bytes = (size_t)iova_round_up(c->map_granules, UINT64_C(1) << CACHE_MAP_PAGE_LOG2);
 	c->map = iova_reserve(c->map_bytes);
 	c->slot_stride = iova_round_up(sizeof(struct cache_slot) + c->nclasses * sizeof(struct cache_pair), IOVA_WRITE_SPAN);

@@ -5,6 +5,13 @@
  *
  * Everything a request can get wrong is caught here, once, so that every
  * strategy receives a normalised request (iova_req) in granules.
+ *
+ * Two fast lanes come first: a request that takes any place in the domain
+ * is served by a hit in the cache layer's magazines (cache/hit.h) or by one
+ * compare-and-swap in the lock-free buddy's last word (buddy/fast.h),
+ * called directly rather than through the strategy table, and frees of
+ * such blocks go the same way back. Anything they do not serve takes the
+ * general path, alloc_general() and free_general().
  */
 #include "domain.h"
 #include "handle.h"

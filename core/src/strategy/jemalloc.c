@@ -694,7 +694,6 @@ const iova_strategy_ops iova_jemalloc_ops = {
 	.name = "jemalloc",
 	.description = "jemalloc 5.3 over the space through extent hooks: arena and tcache per thread, no windows",
 	.caps = IOVA_CAP_ALIGNMENT,
-	.spreads_threads = true, /* an arena per thread slot, each with extents of its own */
 	.create = je_create,
 	.destroy = je_destroy,
 	.alloc = je_alloc,

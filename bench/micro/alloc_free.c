@@ -3,10 +3,17 @@
  * alloc_free.c - "alloc-free/<strategy>/order:<k>": the latency of one
  * allocation of 2^k granules immediately freed again, the allocator's
  * shortest round trip. Google Benchmark chooses the iteration count.
+ *
+ * "alloc-free/empty-call" is the floor under all of them, measured in the
+ * same run: the same loop calling two functions with the signatures of
+ * iova_alloc() and iova_free() that only fill in the caller's record, as a
+ * call that allocates nothing would. A cache hit is judged against it
+ * ("within a small factor of an empty function call").
  */
 #include "micro.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const int64_t orders[] = {0, 4, 9, 18};
 
@@ -28,6 +35,45 @@ static void bm_alloc_free(gb_state *st)
 	}
 	gb_set_items_processed(st, pairs);
 	gb_counter(st, "ops", 2.0 * (double)pairs, GB_COUNTER_RATE);
+}
+
+/* noipa: the compiler may neither inline these nor use what it knows of
+ * their bodies at the call, so each is a real call, as into the library. */
+static __attribute__((noipa)) iova_status empty_alloc(iova_domain *d, const iova_request *r, iova_allocation *out)
+{
+	(void)d;
+	memset(out, 0, sizeof *out);
+	out->size = r->size;
+	return IOVA_OK;
+}
+
+static __attribute__((noipa)) iova_status empty_free(iova_domain *d, iova_handle h)
+{
+	(void)d;
+	(void)h;
+	return IOVA_OK;
+}
+
+static void bm_empty_call(gb_state *st)
+{
+	const iova_request req = {.size = MICRO_GRANULE};
+	int64_t pairs = 0;
+	while (gb_keep_running(st)) {
+		iova_allocation a;
+		if (empty_alloc(NULL, &req, &a) != IOVA_OK || empty_free(NULL, a.handle) != IOVA_OK)
+			continue;
+		pairs++;
+	}
+	gb_set_items_processed(st, pairs);
+	gb_counter(st, "ops", 2.0 * (double)pairs, GB_COUNTER_RATE);
+}
+
+void micro_register_empty_call(void)
+{
+	gb_bench *b = gb_register("alloc-free/empty-call", bm_empty_call);
+	for (int i = 0; i < micro_opts.thread_count_n; i++)
+		gb_threads(b, micro_opts.thread_counts[i]);
+	gb_use_real_time(b);
 }
 
 void micro_register_alloc_free(const char *strategy, gb_hook_fn setup)

@@ -135,6 +135,9 @@ gb_bench *micro_register_workload(const char *family, const char *strategy, gb_f
 
 /* The benchmarks, one file each; @setup is the strategy's fixture hook. */
 void micro_register_alloc_free(const char *strategy, gb_hook_fn setup);
+/** micro_register_empty_call() - "alloc-free/empty-call", the round trip's
+ * floor: two empty calls with the API's signatures (no domain). */
+void micro_register_empty_call(void);
 void micro_register_cached_alloc(const char *strategy, gb_hook_fn setup);
 void micro_register_threadtest(const char *strategy, gb_hook_fn setup);
 void micro_register_constant_occupancy(const char *strategy, gb_hook_fn setup);

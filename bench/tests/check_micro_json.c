@@ -30,6 +30,8 @@ static const char *const families[] = {
 	"alloc-free/%s/order:0/", "alloc-free/%s/order:4/", "alloc-free/%s/order:9/", "alloc-free/%s/order:18/",
 	"cached-alloc/%s/",       "threadtest/%s/",         "constant-occupancy/%s/", "linux-scalability/%s/",
 };
+/* ... and once per report, whatever the strategies. */
+static const char *const baselines[] = {"alloc-free/empty-call/"};
 static const int required_threads[] = {1, 2};
 
 static bool has_run(const json_t *benchmarks, const char *prefix, int threads)
@@ -107,6 +109,10 @@ int main(int argc, char **argv)
 	if (benchmarks && json_is_array(benchmarks)) {
 		for (size_t i = 0; i < json_array_size(benchmarks); i++)
 			check_entry(json_array_get(benchmarks, i), i);
+		for (size_t f = 0; f < sizeof baselines / sizeof baselines[0]; f++)
+			for (size_t t = 0; t < sizeof required_threads / sizeof required_threads[0]; t++)
+				CHECK_MSG(has_run(benchmarks, baselines[f], required_threads[t]), "no run \"%s...\" at %d threads",
+					  baselines[f], required_threads[t]);
 		for (int s = 2; s < argc; s++) {
 			for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
 				char prefix[256];

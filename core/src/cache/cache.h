@@ -54,9 +54,10 @@
  *
  * Lock discipline. Hit path (alloc and free in a slot's own magazines,
  * hit.h, which the domain's fast lane calls directly): no lock; plain loads
- * and stores on the slot's own lines, plus the state-map CAS on free. Depot: one iova_lock per class, taken when a magazine moves
- * between a slot and the depot (once per magazine_size operations) and by
- * trims and flushes. The shared overflow slot (IOVA_SLOT_SHARED, used by
+ * and stores on the slot's own lines, plus the state-map CAS on free.
+ * Depot: one iova_lock per class, taken when a magazine moves between a slot
+ * and the depot (once per magazine_size operations) and by trims and
+ * flushes. The shared overflow slot (IOVA_SLOT_SHARED, used by
  * threads beyond the first 255) has one lock around its magazines. Flushes
  * are serialised by the quiescence mutex and take depot locks only while no
  * slot is waited for.

@@ -86,12 +86,13 @@ static void cache_destroy(void *state)
 	}
 	if (c->depots) {
 		for (unsigned cls = 0; cls < c->nclasses; cls++) {
-			for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++)
-				for (struct magazine *m = c->depots[cls].lists[s], *n; m; m = n) {
+			for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
+				for (struct magazine *m = c->depots[cls].shelves[s].list, *n; m; m = n) {
 					n = m->next;
 					free(m);
 				}
-			iova_lock_destroy(&c->depots[cls].lock);
+				iova_lock_destroy(&c->depots[cls].shelves[s].lock);
+			}
 		}
 		free(c->depots);
 	}
@@ -150,7 +151,8 @@ iova_status iova_cache_create(const iova_strategy_ops *inner, const iova_space *
 	memset(c->slots, 0, IOVA_THREAD_SLOTS * c->slot_stride);
 	for (unsigned cls = 0; cls < c->nclasses; cls++) {
 		memset(&c->depots[cls], 0, sizeof c->depots[cls]);
-		iova_lock_init(&c->depots[cls].lock);
+		for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++)
+			iova_lock_init(&c->depots[cls].shelves[s].lock);
 	}
 	*state = c;
 	return IOVA_OK;
@@ -232,8 +234,10 @@ static void cache_counters(const void *state, iova_counter_fn fn, void *ctx)
 	fn(ctx, "cache_shared_slot_locks", iova_counter_read(&c->shared_lock.acquisitions));
 	uint64_t depot_locks = 0, depot_waits = 0;
 	for (unsigned cls = 0; cls < c->nclasses; cls++) {
-		depot_locks += iova_counter_read(&c->depots[cls].lock.acquisitions);
-		depot_waits += iova_counter_read(&c->depots[cls].lock.contended);
+		for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
+			depot_locks += iova_counter_read(&c->depots[cls].shelves[s].lock.acquisitions);
+			depot_waits += iova_counter_read(&c->depots[cls].shelves[s].lock.contended);
+		}
 	}
 	fn(ctx, "cache_depot_locks", depot_locks);
 	fn(ctx, "cache_depot_lock_waits", depot_waits);

@@ -27,14 +27,6 @@ void cache_magazine_free(struct cache *c, struct magazine *m, unsigned slot)
 	}
 }
 
-/* Under the depot's lock: its magazine and granule counts change by the
- * given amounts (two's complement for decrements). */
-static void depot_account(struct depot *d, uint64_t magazines, uint64_t granules)
-{
-	iova_count(&d->count, magazines);
-	iova_count(&d->granules, granules);
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -42,51 +34,91 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Under the depot's lock: push @m onto slot @slot's list. */
-static void push_locked(struct depot *d, unsigned slot, struct magazine *m)
+/* Put the full magazine @m (of @held-granule blocks) on slot @slot's shelf. */
+static void shelf_push(struct depot *d, unsigned slot, struct magazine *m, uint64_t held)
 {
-	m->next = d->lists[slot];
-	d->lists[slot] = m;
-	d->nonempty[slot / 64] |= UINT64_C(1) << (slot % 64);
+	struct shelf *sh = &d->shelves[slot];
+	iova_lock_acquire(&sh->lock);
+	m->next = sh->list;
+	sh->list = m;
+	iova_count(&sh->count, 1);
+	iova_count(&sh->granules, m->size * held);
+	if (!m->next)
+		atomic_fetch_or_explicit(&d->nonempty[slot / 64], UINT64_C(1) << (slot % 64), memory_order_relaxed);
+	iova_lock_release(&sh->lock);
 }
 
-/* Under the depot's lock: a magazine of slot @slot's, else of the first slot
- * that has one, else NULL. */
-static struct magazine *pop_locked(struct depot *d, unsigned slot)
+/* Take a magazine from slot @slot's shelf, or NULL if it has none. */
+static struct magazine *shelf_pop(struct depot *d, unsigned slot, uint64_t held)
 {
-	if (!d->lists[slot]) {
-		unsigned w = 0;
-		while (w < IOVA_THREAD_SLOTS / 64 && !d->nonempty[w])
-			w++;
-		if (w == IOVA_THREAD_SLOTS / 64)
-			return NULL;
-		slot = w * 64 + (unsigned)__builtin_ctzll(d->nonempty[w]);
+	struct shelf *sh = &d->shelves[slot];
+	iova_lock_acquire(&sh->lock);
+	struct magazine *m = sh->list;
+	if (m) {
+		sh->list = m->next;
+		iova_count(&sh->count, UINT64_MAX); /* -1 */
+		iova_count(&sh->granules, -(m->size * held));
+		if (!sh->list)
+			atomic_fetch_and_explicit(&d->nonempty[slot / 64], ~(UINT64_C(1) << (slot % 64)),
+						  memory_order_relaxed);
 	}
-	struct magazine *m = d->lists[slot];
-	d->lists[slot] = m->next;
-	if (!m->next)
-		d->nonempty[slot / 64] &= ~(UINT64_C(1) << (slot % 64));
+	iova_lock_release(&sh->lock);
 	return m;
 }
 
-/* Under the depot's lock: the magazine to trim, if the depot is above its
- * target and a trim is due. Linux frees one magazine per 100 ms while the
- * depot holds more than one per CPU. */
-static struct magazine *trim_locked(struct cache *c, struct depot *d, unsigned cls, unsigned slot)
+/* A magazine of slot @slot's own, else of the lowest-numbered slot that has
+ * one, else NULL. The bits are read without locks: a shelf found empty once
+ * locked is passed over. */
+static struct magazine *depot_take(struct depot *d, unsigned slot, uint64_t held)
 {
-	if (atomic_load_explicit(&d->count, memory_order_relaxed) <= c->o.depot_target)
-		return NULL;
-	if (c->o.trim_ms) {
-		uint64_t now = now_ns();
-		if (now - d->last_trim_ns < c->o.trim_ms * 1000000u)
-			return NULL;
-		d->last_trim_ns = now;
+	struct magazine *m;
+	if (atomic_load_explicit(&d->shelves[slot].count, memory_order_relaxed) && (m = shelf_pop(d, slot, held)))
+		return m;
+	for (unsigned w = 0; w < IOVA_THREAD_SLOTS / 64; w++) {
+		uint64_t bits = atomic_load_explicit(&d->nonempty[w], memory_order_relaxed);
+		for (; bits; bits &= bits - 1) {
+			const unsigned s = w * 64 + (unsigned)__builtin_ctzll(bits);
+			if (s != slot && (m = shelf_pop(d, s, held)))
+				return m;
+		}
 	}
-	struct magazine *m = pop_locked(d, slot);
-	if (!m)
+	return NULL;
+}
+
+/* Magazines in the depot: the counts of the shelves that hold any, each
+ * read atomically. */
+static uint64_t depot_count(const struct depot *d)
+{
+	uint64_t n = 0;
+	for (unsigned w = 0; w < IOVA_THREAD_SLOTS / 64; w++)
+		for (uint64_t bits = atomic_load_explicit(&d->nonempty[w], memory_order_relaxed); bits; bits &= bits - 1)
+			n += atomic_load_explicit(&d->shelves[w * 64 + (unsigned)__builtin_ctzll(bits)].count,
+						  memory_order_relaxed);
+	return n;
+}
+
+/* The magazine to trim, if the depot is above its target and a trim is due;
+ * the caller holds no shelf lock. Linux frees one magazine per 100 ms while
+ * the depot holds more than one per CPU. The clock is read first: it is
+ * this thread's own, the other shelves' counts are on other threads' lines. */
+static struct magazine *depot_trim(struct cache *c, struct depot *d, unsigned cls, unsigned slot)
+{
+	uint64_t now = 0, last = 0;
+	if (c->o.trim_ms) {
+		now = now_ns();
+		last = atomic_load_explicit(&d->last_trim_ns, memory_order_relaxed);
+		if (now - last < c->o.trim_ms * 1000000u)
+			return NULL;
+	}
+	if (depot_count(d) <= c->o.depot_target)
 		return NULL;
-	depot_account(d, -1, -(m->size * cache_class_granules(c, cls)));
-	atomic_fetch_add_explicit(&c->depot_trims, 1, memory_order_relaxed);
+	/* One trim per period, whoever gets there first. */
+	if (c->o.trim_ms &&
+	    !atomic_compare_exchange_strong_explicit(&d->last_trim_ns, &last, now, memory_order_relaxed, memory_order_relaxed))
+		return NULL;
+	struct magazine *m = depot_take(d, slot, cache_class_granules(c, cls));
+	if (m)
+		atomic_fetch_add_explicit(&c->depot_trims, 1, memory_order_relaxed);
 	return m;
 }
 
@@ -101,14 +133,18 @@ struct magazine *cache_depot_get(struct cache *c, unsigned cls, unsigned slot, s
 {
 	struct depot *d = &c->depots[cls];
 	*evicted = NULL;
-	if (!atomic_load_explicit(&d->count, memory_order_relaxed))
-		return NULL; /* a racy look: at worst one miss that could have been a hit */
-	iova_lock_acquire(&d->lock);
-	struct magazine *m = pop_locked(d, slot);
-	if (m)
-		depot_account(d, -1, -(m->size * cache_class_granules(c, cls)));
-	*evicted = trim_locked(c, d, cls, slot);
-	iova_lock_release(&d->lock);
+	/* Racy looks, so that a miss on an empty depot (every miss while a
+	 * workload grows) takes no lock: at worst one miss that could have
+	 * been a hit. */
+	if (!atomic_load_explicit(&d->shelves[slot].count, memory_order_relaxed)) {
+		bool any = false;
+		for (unsigned w = 0; w < IOVA_THREAD_SLOTS / 64 && !any; w++)
+			any = atomic_load_explicit(&d->nonempty[w], memory_order_relaxed) != 0;
+		if (!any)
+			return NULL;
+	}
+	struct magazine *m = depot_take(d, slot, cache_class_granules(c, cls));
+	*evicted = depot_trim(c, d, cls, slot);
 	return m;
 }
 
@@ -121,12 +157,8 @@ struct magazine *cache_depot_get(struct cache *c, unsigned cls, unsigned slot, s
 struct magazine *cache_depot_put(struct cache *c, unsigned cls, unsigned slot, struct magazine *m)
 {
 	struct depot *d = &c->depots[cls];
-	iova_lock_acquire(&d->lock);
-	push_locked(d, slot, m);
-	depot_account(d, 1, m->size * cache_class_granules(c, cls));
-	struct magazine *evicted = trim_locked(c, d, cls, slot);
-	iova_lock_release(&d->lock);
-	return evicted;
+	shelf_push(d, slot, m, cache_class_granules(c, cls));
+	return depot_trim(c, d, cls, slot);
 }
 
 /**
@@ -198,18 +230,12 @@ void cache_flush_all(struct cache *c, unsigned slot)
 	iova_lock_release(&c->shared_lock);
 	for (unsigned cls = 0; cls < c->nclasses; cls++) {
 		struct depot *d = &c->depots[cls];
-		iova_lock_acquire(&d->lock);
-		struct magazine *m = NULL, *next;
-		while ((next = pop_locked(d, slot))) {
-			next->next = m;
-			m = next;
-		}
-		atomic_store_explicit(&d->count, 0, memory_order_relaxed);
-		atomic_store_explicit(&d->granules, 0, memory_order_relaxed);
-		iova_lock_release(&d->lock);
-		for (; m; m = next) {
-			next = m->next;
-			cache_release_magazine(c, cls, m, slot);
+		const uint64_t held = cache_class_granules(c, cls);
+		for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
+			if (!atomic_load_explicit(&d->shelves[s].count, memory_order_relaxed))
+				continue; /* racy, but no owned slot is in a section now */
+			for (struct magazine *m; (m = shelf_pop(d, s, held));)
+				cache_release_magazine(c, cls, m, slot);
 		}
 	}
 	iova_quiesce_end(&c->q);
@@ -232,7 +258,8 @@ uint64_t cache_cached_granules(const struct cache *c)
 {
 	uint64_t total = 0;
 	for (unsigned cls = 0; cls < c->nclasses; cls++)
-		total += atomic_load_explicit(&c->depots[cls].granules, memory_order_relaxed);
+		for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++)
+			total += atomic_load_explicit(&c->depots[cls].shelves[s].granules, memory_order_relaxed);
 	for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++)
 		total += cache_slot_granules(c, cache_slot(c, s));
 	return total;

@@ -257,9 +257,16 @@ uint64_t cache_slot_granules(const struct cache *c, const struct cache_slot *s)
 uint64_t cache_cached_granules(const struct cache *c)
 {
 	uint64_t total = 0;
-	for (unsigned cls = 0; cls < c->nclasses; cls++)
-		for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++)
-			total += atomic_load_explicit(&c->depots[cls].shelves[s].granules, memory_order_relaxed);
+	for (unsigned cls = 0; cls < c->nclasses; cls++) {
+		const struct depot *d = &c->depots[cls];
+		/* Only the shelves that hold a magazine: this runs on every
+		 * allocation that fails below (to decide whether to flush). */
+		for (unsigned w = 0; w < IOVA_THREAD_SLOTS / 64; w++)
+			for (uint64_t bits = atomic_load_explicit(&d->nonempty[w], memory_order_relaxed); bits;
+			     bits &= bits - 1)
+				total += atomic_load_explicit(&d->shelves[w * 64 + (unsigned)__builtin_ctzll(bits)].granules,
+							      memory_order_relaxed);
+	}
 	for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++)
 		total += cache_slot_granules(c, cache_slot(c, s));
 	return total;

@@ -68,13 +68,7 @@ static void bm_empty_call(gb_state *st)
 	gb_counter(st, "ops", 2.0 * (double)pairs, GB_COUNTER_RATE);
 }
 
-void micro_register_empty_call(void)
-{
-	gb_bench *b = gb_register("alloc-free/empty-call", bm_empty_call);
-	for (int i = 0; i < micro_opts.thread_count_n; i++)
-		gb_threads(b, micro_opts.thread_counts[i]);
-	gb_use_real_time(b);
-}
+void micro_register_empty_call(void) { micro_threads_and_clock(gb_register("alloc-free/empty-call", bm_empty_call)); }
 
 void micro_register_alloc_free(const char *strategy, gb_hook_fn setup)
 {
@@ -84,11 +78,7 @@ void micro_register_alloc_free(const char *strategy, gb_hook_fn setup)
 	gb_arg_name(b, "order");
 	for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)
 		gb_arg(b, orders[i]);
-	for (int i = 0; i < micro_opts.thread_count_n; i++)
-		gb_threads(b, micro_opts.thread_counts[i]);
-	/* Several threads share the wall clock: per-thread CPU time would
-	 * report each thread's rate, not the domain's. */
-	gb_use_real_time(b);
+	micro_threads_and_clock(b);
 	gb_setup(b, setup);
 	gb_teardown(b, micro_fixture_teardown);
 }

@@ -186,17 +186,24 @@ uint64_t micro_scaled(uint64_t count)
 	return v < 1.0 ? 1 : v >= 0x1p62 ? UINT64_C(1) << 62 : (uint64_t)v;
 }
 
+void micro_threads_and_clock(gb_bench *b)
+{
+	for (int i = 0; i < micro_opts.thread_count_n; i++)
+		gb_threads(b, micro_opts.thread_counts[i]);
+	/* Several threads share the wall clock: per-thread CPU time would
+	 * report each thread's rate, not the domain's. */
+	gb_use_real_time(b);
+}
+
 gb_bench *micro_register_workload(const char *family, const char *strategy, gb_fn fn, gb_hook_fn setup)
 {
 	char name[256];
 	snprintf(name, sizeof name, "%s/%s", family, strategy);
 	gb_bench *b = gb_register(name, fn);
-	for (int i = 0; i < micro_opts.thread_count_n; i++)
-		gb_threads(b, micro_opts.thread_counts[i]);
+	micro_threads_and_clock(b);
 	/* One iteration is the whole workload: its wall-clock time is what the
 	 * "ops" rate counter divides by. */
 	gb_iterations(b, 1);
-	gb_use_real_time(b);
 	gb_repetitions(b, micro_opts.repetitions);
 	gb_setup(b, setup);
 	gb_teardown(b, micro_fixture_teardown);

@@ -125,6 +125,10 @@ iova_handle *micro_handle_array(gb_state *st, size_t count);
  */
 void micro_run_bursts(gb_state *st, uint64_t bursts, size_t blocks);
 
+/** micro_threads_and_clock() - run @b at micro_opts' thread counts, timed by
+ * the wall clock (what every benchmark here does). */
+void micro_threads_and_clock(gb_bench *b);
+
 /**
  * micro_register_workload() - register @fn as "@family/@strategy" the way
  * every whole-workload benchmark is run: one iteration per thread (the

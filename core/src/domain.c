@@ -11,7 +11,7 @@
  * compare-and-swap in the lock-free buddy's last word (buddy/fast.h),
  * called directly rather than through the strategy table, and frees of
  * such blocks go the same way back. Anything they do not serve takes the
- * general path, alloc_general() and free_general().
+ * general path (alloc_general(), and the rest of iova_free()).
  */
 #include "domain.h"
 #include "handle.h"
@@ -214,11 +214,13 @@ static __attribute__((noinline)) iova_status alloc_general(iova_domain *d, const
 	uint64_t g;
 	iova_status st = normalise(d, r, any_place, &q);
 	if (IOVA_LIKELY(st == IOVA_OK)) {
-		/* The buddy's one-word claim, unless the fast lane has just tried it. */
-		const bool lane_tried = any_place && d->fast_buddy;
-		if (d->ops != &iova_buddy_lf_ops)
+		/* What a fast lane has just tried is not tried again: the cache
+		 * hit, the buddy's one-word claim. */
+		if (any_place && d->fast_cache)
+			st = cache_alloc_slow(d->fast_cache, &q, &g);
+		else if (d->ops != &iova_buddy_lf_ops)
 			st = d->ops->alloc(d->strategy, &q, &g);
-		else if (q.order >= 5 || lane_tried ||
+		else if (q.order >= 5 || (any_place && d->fast_buddy) ||
 			 !(any_place ? buddy_alloc_small(d->strategy, &q, false, &g) : buddy_alloc_small(d->strategy, &q, true, &g)))
 			st = buddy_alloc_slow(d->strategy, &q, &g);
 	}
@@ -269,65 +271,35 @@ iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *o
 	return alloc_general(d, r, slot, any_place, out);
 }
 
-/* What every successful free ends with. */
-static inline void free_done(iova_domain *d, uint64_t requested, unsigned slot)
-{
-	struct domain_counters *ctr = &d->counters[slot];
-	counter_add(&ctr->frees, 1, slot);
-	counter_add(&ctr->requested_bytes, -requested, slot);
-}
-
-/* Every free of an authentic handle but the fast lane's. */
-static __attribute__((noinline)) iova_status free_general(iova_domain *d, uint64_t iova, uint64_t requested,
-							  unsigned slot)
-{
-	const unsigned shift = d->space.granule_shift;
-	const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
-	iova_status st;
-	if (IOVA_UNLIKELY(d->iommu)) /* may wait for an IOTLB flush */
-		st = iommu_free(d, first, granules, slot);
-	else if (d->ops == &iova_buddy_lf_ops && granules <= 16 && !(first & (granules - 1)) &&
-		 first >= d->space.first && first + granules <= d->space.end)
-		st = buddy_free_small(d->strategy, first, granules, slot); /* inline: the hottest path */
-	else if (d->ops == &iova_buddy_lf_ops)
-		st = buddy_free(d->strategy, first, granules, slot);
-	else
-		st = d->ops->free(d->strategy, first, granules, slot);
-	if (IOVA_UNLIKELY(st != IOVA_OK)) {
-		counter_add(&d->counters[slot].failed_frees, 1, slot);
-		return st;
-	}
-	free_done(d, requested, slot);
-	return IOVA_OK;
-}
-
 iova_status iova_free(iova_domain *d, iova_handle h)
 {
 	if (IOVA_UNLIKELY(!d))
 		return IOVA_ERR_INVALID_ARGUMENT;
 	const unsigned slot = iova_thread_slot();
+	struct domain_counters *ctr = &d->counters[slot];
 	uint64_t iova, requested;
 	iova_status st = handle_open(d, h, &iova, &requested);
+	if (IOVA_LIKELY(st == IOVA_OK)) {
+		const unsigned shift = d->space.granule_shift;
+		const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
+		/* The fast lanes first: the cache layer's free, the buddy's one-word
+		 * free (handle_open() has checked that the block lies inside the
+		 * space). */
+		if (d->fast_cache)
+			st = cache_hit_free(d->fast_cache, first, granules, slot);
+		else if (d->fast_buddy && granules <= 16 && !(first & (granules - 1)))
+			st = buddy_free_small(d->fast_buddy, first, granules, slot);
+		else if (IOVA_UNLIKELY(d->iommu)) /* may wait for an IOTLB flush */
+			st = iommu_free(d, first, granules, slot);
+		else
+			st = d->ops->free(d->strategy, first, granules, slot);
+	}
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {
-		counter_add(&d->counters[slot].failed_frees, 1, slot);
+		counter_add(&ctr->failed_frees, 1, slot);
 		return st;
 	}
-	/* The fast lanes: straight to the cache layer's free, or the buddy's
-	 * one-word free (handle_open() has checked that the block lies inside
-	 * the space). */
-	const unsigned shift = d->space.granule_shift;
-	const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
-	if (d->fast_cache)
-		st = cache_hit_free(d->fast_cache, first, granules, slot);
-	else if (d->fast_buddy && granules <= 16 && !(first & (granules - 1)))
-		st = buddy_free_small(d->fast_buddy, first, granules, slot);
-	else
-		return free_general(d, iova, requested, slot);
-	if (IOVA_UNLIKELY(st != IOVA_OK)) {
-		counter_add(&d->counters[slot].failed_frees, 1, slot);
-		return st;
-	}
-	free_done(d, requested, slot);
+	counter_add(&ctr->frees, 1, slot);
+	counter_add(&ctr->requested_bytes, -requested, slot);
 	return IOVA_OK;
 }
 

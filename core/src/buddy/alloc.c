@@ -207,10 +207,12 @@ static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_
 	}
 }
 
-/* Where, inside granules [rs, re), the block may start: the aligned position
- * nearest the hint, else the preferred end. False if none fits. */
-static bool place_in(const struct claim *c, uint64_t rs, uint64_t re, uint64_t *pos)
+/* Where, inside the region of field @field of level @lv, the block may
+ * start: the aligned position nearest the hint, else the preferred end.
+ * False if none fits. */
+static bool place_in(const struct claim *c, const struct buddy_level *lv, uint64_t field, uint64_t *pos)
 {
+	const uint64_t rs = field << lv->entry_shift, re = rs + (UINT64_C(1) << lv->entry_shift);
 	uint64_t lo = iova_max(c->lo, rs), hi = iova_min(c->hi, re);
 	if (hi < lo || hi - lo < c->bsize)
 		return false;
@@ -307,11 +309,6 @@ static int next_field(const struct field_order *o, uint64_t *set)
 
 static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned L, uint64_t j, int excluded);
 
-/*
- * Search the live child word j of level L. A child whose parent hint turns
- * out too high gets it lowered here, so later searches skip it: allocations
- * themselves never update hints, which keeps them at one compare-and-swap.
- */
 /* Lower the parent hint of word j of level L if the word holds less than it
  * says (a root word has no parent hint). */
 static void correct_hint(struct buddy *b, unsigned L, uint64_t j)
@@ -322,6 +319,12 @@ static void correct_hint(struct buddy *b, unsigned L, uint64_t j)
 	if (buddy_word_vmax(b, L, j, w) < atomic_load(buddy_hint(b, L + 1, j)))
 		buddy_sync_up(b, L, j, w, SYNC_EXACT);
 }
+
+/*
+ * Search the live child word j of level L. A child whose parent hint turns
+ * out too high gets it lowered here, so later searches skip it: allocations
+ * themselves never update hints, which keeps them at one compare-and-swap.
+ */
 
 static enum claim_result descend(struct buddy *b, struct claim *c, unsigned L, uint64_t j)
 {
@@ -349,8 +352,7 @@ static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned 
 		 * about, split it near the hint before moving into regions other
 		 * threads may be using; alone, pack into used regions first. */
 		if (c->spread && excluded >= 0 && field_get(w, lv->fb, (unsigned)excluded) == ST_FREE) {
-			uint64_t rs = (first_field | (unsigned)excluded) << lv->entry_shift;
-			if (place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos)) {
+			if (place_in(c, lv, first_field | (unsigned)excluded, &pos)) {
 				enum claim_result r = split_claim(b, c, L, j, (unsigned)excluded, pos);
 				if (r == CLAIM_DONE)
 					return r;
@@ -371,18 +373,15 @@ static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned 
 		for (int pass = 0; pass < 2; pass++) {
 			uint64_t set = pass ? entirely : partly;
 			for (int e; (e = next_field(&order, &set)) >= 0;) {
-				uint64_t rs = (first_field | (unsigned)e) << lv->entry_shift;
-				if (!place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos))
-					continue;
-				if (descend(b, c, L - 1, first_field | (unsigned)e) == CLAIM_DONE)
+				if (place_in(c, lv, first_field | (unsigned)e, &pos) &&
+				    descend(b, c, L - 1, first_field | (unsigned)e) == CLAIM_DONE)
 					return CLAIM_DONE;
 			}
 		}
 		enum claim_result r = CLAIM_NONE;
 		uint64_t free_fields = eq_mask(w, UP_FIELD_BITS, ST_FREE);
 		for (int e; (e = next_field(&order, &free_fields)) >= 0;) {
-			uint64_t rs = (first_field | (unsigned)e) << lv->entry_shift;
-			if (place_in(c, rs, rs + (UINT64_C(1) << lv->entry_shift), &pos)) {
+			if (place_in(c, lv, first_field | (unsigned)e, &pos)) {
 				r = split_claim(b, c, L, j, (unsigned)e, pos);
 				break;
 			}

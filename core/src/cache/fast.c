@@ -159,8 +159,8 @@ static __attribute__((noinline)) iova_status alloc_miss(struct cache *c, const i
 	return st;
 }
 
-/* Everything but a plain hit in an owned slot's loaded magazine. */
-static __attribute__((noinline)) iova_status alloc_slow(struct cache *c, const iova_req *req, uint64_t *out)
+/* Everything but a plain hit in an owned slot's loaded magazine (hit.h). */
+__attribute__((noinline)) iova_status cache_alloc_slow(struct cache *c, const iova_req *req, uint64_t *out)
 {
 	if (IOVA_UNLIKELY(req->granules > c->max_granules)) {
 		bool flushed = false;
@@ -200,7 +200,7 @@ static __attribute__((noinline)) iova_status alloc_slow(struct cache *c, const i
  *
  * The hit path - a request with no window or alignment of its own, in an
  * owned slot whose loaded magazine is not empty - is cache_hit_take();
- * everything else is alloc_slow()'s.
+ * everything else is cache_alloc_slow()'s.
  */
 iova_status cache_alloc(void *state, const iova_req *req, uint64_t *out)
 {
@@ -210,7 +210,7 @@ iova_status cache_alloc(void *state, const iova_req *req, uint64_t *out)
 			req->align == (UINT64_C(1) << req->order) &&
 			cache_hit_take(c, req->slot, cache_class(c, req->granules), req->granules, out)))
 		return IOVA_OK;
-	return alloc_slow(c, req, out);
+	return cache_alloc_slow(c, req, out);
 }
 
 /* Put the block (now CACHED in the map) into the slot's magazines, or give

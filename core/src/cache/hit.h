@@ -46,6 +46,13 @@ static inline bool cache_hit_take(struct cache *c, unsigned slot, unsigned cls, 
 	return true;
 }
 
+/**
+ * cache_alloc_slow() - the layer's allocation of @req (iova_strategy_ops.alloc)
+ * without the inline hit: swaps, the depot, the strategy below, flushes.
+ * For a caller that has just tried cache_hit_take() (or need not).
+ */
+iova_status cache_alloc_slow(struct cache *c, const iova_req *req, uint64_t *first_granule);
+
 iova_status cache_free_uncached(struct cache *c, uint64_t g, uint64_t granules, unsigned slot);
 iova_status cache_free_not_live(struct cache *c, uint64_t g, uint64_t granules, unsigned slot, uint8_t v);
 void cache_free_slow(struct cache *c, uint64_t g, unsigned cls, unsigned slot);

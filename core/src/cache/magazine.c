@@ -85,16 +85,18 @@ static struct magazine *depot_take(struct depot *d, unsigned slot, uint64_t held
 	return NULL;
 }
 
-/* Magazines in the depot: the counts of the shelves that hold any, each
- * read atomically. */
-static uint64_t depot_count(const struct depot *d)
+/* Magazines and granules in the depot: the totals of the shelves that hold
+ * a magazine (the others hold nothing), each counter read atomically. */
+static void depot_totals(const struct depot *d, uint64_t *magazines, uint64_t *granules)
 {
-	uint64_t n = 0;
-	for (unsigned w = 0; w < IOVA_THREAD_SLOTS / 64; w++)
-		for (uint64_t bits = atomic_load_explicit(&d->nonempty[w], memory_order_relaxed); bits; bits &= bits - 1)
-			n += atomic_load_explicit(&d->shelves[w * 64 + (unsigned)__builtin_ctzll(bits)].count,
-						  memory_order_relaxed);
-	return n;
+	*magazines = *granules = 0;
+	for (unsigned w = 0; w < IOVA_THREAD_SLOTS / 64; w++) {
+		for (uint64_t bits = atomic_load_explicit(&d->nonempty[w], memory_order_relaxed); bits; bits &= bits - 1) {
+			const struct shelf *sh = &d->shelves[w * 64 + (unsigned)__builtin_ctzll(bits)];
+			*magazines += atomic_load_explicit(&sh->count, memory_order_relaxed);
+			*granules += atomic_load_explicit(&sh->granules, memory_order_relaxed);
+		}
+	}
 }
 
 /* The magazine to trim, if the depot is above its target and a trim is due;
@@ -110,7 +112,9 @@ static struct magazine *depot_trim(struct cache *c, struct depot *d, unsigned cl
 		if (now - last < c->o.trim_ms * 1000000u)
 			return NULL;
 	}
-	if (depot_count(d) <= c->o.depot_target)
+	uint64_t magazines, granules;
+	depot_totals(d, &magazines, &granules);
+	if (magazines <= c->o.depot_target)
 		return NULL;
 	/* One trim per period, whoever gets there first. */
 	if (c->o.trim_ms &&
@@ -258,14 +262,9 @@ uint64_t cache_cached_granules(const struct cache *c)
 {
 	uint64_t total = 0;
 	for (unsigned cls = 0; cls < c->nclasses; cls++) {
-		const struct depot *d = &c->depots[cls];
-		/* Only the shelves that hold a magazine: this runs on every
-		 * allocation that fails below (to decide whether to flush). */
-		for (unsigned w = 0; w < IOVA_THREAD_SLOTS / 64; w++)
-			for (uint64_t bits = atomic_load_explicit(&d->nonempty[w], memory_order_relaxed); bits;
-			     bits &= bits - 1)
-				total += atomic_load_explicit(&d->shelves[w * 64 + (unsigned)__builtin_ctzll(bits)].granules,
-							      memory_order_relaxed);
+		uint64_t magazines, granules;
+		depot_totals(&c->depots[cls], &magazines, &granules);
+		total += granules;
 	}
 	for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++)
 		total += cache_slot_granules(c, cache_slot(c, s));

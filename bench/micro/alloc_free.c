@@ -4,14 +4,27 @@
  * allocation of 2^k granules immediately freed again, the allocator's
  * shortest round trip. Google Benchmark chooses the iteration count.
  *
- * "alloc-free/empty-call" is the floor under all of them, measured in the
- * same run: the same loop calling two functions with the signatures of
- * iova_alloc() and iova_free() that only fill in the caller's record, as a
- * call that allocates nothing would. A cache hit is judged against it
- * ("within a small factor of an empty function call").
+ * Three floors are measured in the same run, the same loop calling two
+ * functions with the signatures of iova_alloc() and iova_free() that fill in
+ * the caller's record as a real call would:
+ *   alloc-free/empty-call  they do nothing else: the floor of any round trip
+ *                          ("within a small factor of an empty function call");
+ *   alloc-free/cas-call    each also does one compare-and-swap on a word of
+ *                          its thread: the floor of an allocator with no cache,
+ *                          whose allocations and frees must each do an atomic
+ *                          read-modify-write (two racing allocators must not
+ *                          both get a block, of two racing frees of one block
+ *                          one must fail);
+ *   alloc-free/hit-call    only the free does one: the floor of a cache hit
+ *                          that still tells a double free exactly, racing ones
+ *                          included.
+ * Each word sits on its thread's own line, so the floors cost what the
+ * instruction costs and nothing for sharing.
  */
 #include "micro.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,13 +67,49 @@ static __attribute__((noipa)) iova_status empty_free(iova_domain *d, iova_handle
 	return IOVA_OK;
 }
 
-static void bm_empty_call(gb_state *st)
+/* The word a floor's compare-and-swap works on, in its thread's own storage:
+ * a line no other thread writes. */
+static _Thread_local _Alignas(64) _Atomic uint64_t floor_word;
+
+/* One compare-and-swap that succeeds unless another thread wrote the word,
+ * which none does: what a claim or a free costs at the least. Relaxed, as
+ * an allocator's claim of a word may be; x86 has only one kind anyway. */
+static inline bool floor_cas(uint64_t delta)
+{
+	uint64_t v = atomic_load_explicit(&floor_word, memory_order_relaxed);
+	return atomic_compare_exchange_strong_explicit(&floor_word, &v, v + delta, memory_order_relaxed,
+						       memory_order_relaxed);
+}
+
+static __attribute__((noipa)) iova_status cas_alloc(iova_domain *d, const iova_request *r, iova_allocation *out)
+{
+	(void)d;
+	if (!floor_cas(1))
+		return IOVA_ERR_NO_SPACE;
+	memset(out, 0, sizeof *out);
+	out->size = r->size;
+	return IOVA_OK;
+}
+
+static __attribute__((noipa)) iova_status cas_free(iova_domain *d, iova_handle h)
+{
+	(void)d;
+	(void)h;
+	return floor_cas(UINT64_MAX) ? IOVA_OK : IOVA_ERR_DOUBLE_FREE;
+}
+
+typedef iova_status (*floor_alloc_fn)(iova_domain *, const iova_request *, iova_allocation *);
+typedef iova_status (*floor_free_fn)(iova_domain *, iova_handle);
+
+/* The alloc-free loop over two floor functions; inlined into each caller
+ * with constant arguments, so the calls are direct, as into the library. */
+static inline __attribute__((always_inline)) void floor_loop(gb_state *st, floor_alloc_fn alloc, floor_free_fn free_fn)
 {
 	const iova_request req = {.size = MICRO_GRANULE};
 	int64_t pairs = 0;
 	while (gb_keep_running(st)) {
 		iova_allocation a;
-		if (empty_alloc(NULL, &req, &a) != IOVA_OK || empty_free(NULL, a.handle) != IOVA_OK)
+		if (alloc(NULL, &req, &a) != IOVA_OK || free_fn(NULL, a.handle) != IOVA_OK)
 			continue;
 		pairs++;
 	}
@@ -68,7 +117,16 @@ static void bm_empty_call(gb_state *st)
 	gb_counter(st, "ops", 2.0 * (double)pairs, GB_COUNTER_RATE);
 }
 
-void micro_register_empty_call(void) { micro_threads_and_clock(gb_register("alloc-free/empty-call", bm_empty_call)); }
+static void bm_empty_call(gb_state *st) { floor_loop(st, empty_alloc, empty_free); }
+static void bm_cas_call(gb_state *st) { floor_loop(st, cas_alloc, cas_free); }
+static void bm_hit_call(gb_state *st) { floor_loop(st, empty_alloc, cas_free); }
+
+void micro_register_floors(void)
+{
+	micro_threads_and_clock(gb_register("alloc-free/empty-call", bm_empty_call));
+	micro_threads_and_clock(gb_register("alloc-free/cas-call", bm_cas_call));
+	micro_threads_and_clock(gb_register("alloc-free/hit-call", bm_hit_call));
+}
 
 void micro_register_alloc_free(const char *strategy, gb_hook_fn setup)
 {

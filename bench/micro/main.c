@@ -241,7 +241,7 @@ int main(int argc, char **argv)
 	if (suite_workloads)
 		bench_workloads_register();
 	if (suite_core)
-		micro_register_empty_call();
+		micro_register_floors();
 	for (int i = 0; suite_core && i < strategy_n; i++) {
 		gb_hook_fn setup = micro_fixture_hook((unsigned)i, strategies[i]);
 		micro_register_alloc_free(strategies[i], setup);

@@ -139,9 +139,10 @@ gb_bench *micro_register_workload(const char *family, const char *strategy, gb_f
 
 /* The benchmarks, one file each; @setup is the strategy's fixture hook. */
 void micro_register_alloc_free(const char *strategy, gb_hook_fn setup);
-/** micro_register_empty_call() - "alloc-free/empty-call", the round trip's
- * floor: two empty calls with the API's signatures (no domain). */
-void micro_register_empty_call(void);
+/** micro_register_floors() - "alloc-free/empty-call", "alloc-free/cas-call"
+ * and "alloc-free/hit-call": the round trip's floors, calls with the API's
+ * signatures and no domain (see alloc_free.c). */
+void micro_register_floors(void);
 void micro_register_cached_alloc(const char *strategy, gb_hook_fn setup);
 void micro_register_threadtest(const char *strategy, gb_hook_fn setup);
 void micro_register_constant_occupancy(const char *strategy, gb_hook_fn setup);

@@ -31,7 +31,7 @@ static const char *const families[] = {
 	"cached-alloc/%s/",       "threadtest/%s/",         "constant-occupancy/%s/", "linux-scalability/%s/",
 };
 /* ... and once per report, whatever the strategies. */
-static const char *const baselines[] = {"alloc-free/empty-call/"};
+static const char *const baselines[] = {"alloc-free/empty-call/", "alloc-free/cas-call/", "alloc-free/hit-call/"};
 static const int required_threads[] = {1, 2};
 
 static bool has_run(const json_t *benchmarks, const char *prefix, int threads)

@@ -40,6 +40,12 @@ static iova_status check_config(const iova_domain_config *c, unsigned *granule_s
 	return IOVA_OK;
 }
 
+/* The entries of iova_alloc() and iova_free() (struct iova_domain). */
+static iova_status alloc_cache_lane(iova_domain *d, const iova_request *r, iova_allocation *out);
+static iova_status alloc_untried(iova_domain *d, const iova_request *r, iova_allocation *out);
+static iova_status free_cache_lane(iova_domain *d, iova_handle h);
+static iova_status free_untried(iova_domain *d, iova_handle h);
+
 iova_status iova_domain_create(const iova_domain_config *config, iova_domain **out)
 {
 	if (!out)
@@ -89,6 +95,8 @@ iova_status iova_domain_create(const iova_domain_config *config, iova_domain **o
 		d->fast_cache = d->strategy;
 	if (ops == &iova_buddy_lf_ops && !d->iommu)
 		d->fast_buddy = d->strategy;
+	d->alloc_entry = d->fast_cache ? alloc_cache_lane : alloc_untried;
+	d->free_entry = d->fast_cache ? free_cache_lane : free_untried;
 	*out = d;
 	return IOVA_OK;
 }
@@ -235,24 +243,26 @@ static __attribute__((noinline)) iova_status alloc_general(iova_domain *d, const
 	return IOVA_OK;
 }
 
-iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *out)
+/*
+ * The buddy's fast lane, then the general path: every allocation that the
+ * cache lane did not serve. @cache_tried: that lane tried and missed (a
+ * second try would miss again). Inlined into the two entries below.
+ */
+static inline __attribute__((always_inline)) iova_status alloc_lanes(iova_domain *d, const iova_request *r,
+								     iova_allocation *out, bool cache_tried)
 {
-	if (IOVA_UNLIKELY(!d || !r || !out)) {
+	if (IOVA_UNLIKELY(!r || !out)) {
 		if (out)
 			memset(out, 0, sizeof *out);
 		return IOVA_ERR_INVALID_ARGUMENT;
 	}
 	const unsigned slot = iova_thread_slot();
 	const bool any_place = unconstrained(d, r);
-	/* The fast lanes: a request that takes any place, served by a cache hit
-	 * or by one claim in the buddy's last level-0 word, needs neither a
-	 * normalised request in memory nor the strategy table; anything else
-	 * takes the general way. */
 	if (IOVA_LIKELY(any_place)) {
 		const uint64_t granules = (r->size + d->granule_mask) >> d->space.granule_shift;
 		uint64_t g;
 		struct cache *c = d->fast_cache;
-		if (c && !iova_slot_is_shared(slot) && IOVA_LIKELY(granules <= c->max_granules) &&
+		if (c && !cache_tried && !iova_slot_is_shared(slot) && granules <= c->max_granules &&
 		    cache_hit_take(c, slot, cache_class(c, granules), granules, &g)) {
 			alloc_done(d, r, g, granules, slot, out);
 			return IOVA_OK;
@@ -271,20 +281,90 @@ iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *o
 	return alloc_general(d, r, slot, any_place, out);
 }
 
-iova_status iova_free(iova_domain *d, iova_handle h)
+/* The entry of domains without a cache lane, and of the cache lane's
+ * requests it does not try. */
+static __attribute__((noinline)) iova_status alloc_untried(iova_domain *d, const iova_request *r,
+							   iova_allocation *out)
 {
-	if (IOVA_UNLIKELY(!d))
+	return alloc_lanes(d, r, out, false);
+}
+
+/* The rest of a request the cache lane tried and missed. */
+static __attribute__((noinline)) iova_status alloc_after_miss(iova_domain *d, const iova_request *r,
+							      iova_allocation *out)
+{
+	return alloc_lanes(d, r, out, true);
+}
+
+/*
+ * The cache lane, the entry of domains with a cache layer: a request that
+ * takes any place, served by a hit in an owned slot's magazine, needs
+ * neither a normalised request in memory nor the strategy table. It calls
+ * nothing on the way to a hit, so that it saves no registers: a hit's
+ * stores are few, and the compare-and-swap of the next free waits for
+ * every one of them.
+ */
+static iova_status alloc_cache_lane(iova_domain *d, const iova_request *r, iova_allocation *out)
+{
+	struct cache *c = d->fast_cache;
+	unsigned slot;
+	if (IOVA_LIKELY(r && out && iova_thread_slot_known(&slot) && !iova_slot_is_shared(slot) &&
+			unconstrained(d, r))) {
+		const uint64_t granules = (r->size + d->granule_mask) >> d->space.granule_shift;
+		uint64_t g;
+		if (IOVA_LIKELY(granules <= c->max_granules)) {
+			if (IOVA_LIKELY(cache_hit_take(c, slot, cache_class(c, granules), granules, &g))) {
+				alloc_done(d, r, g, granules, slot, out);
+				return IOVA_OK;
+			}
+			return alloc_after_miss(d, r, out);
+		}
+	}
+	return alloc_untried(d, r, out);
+}
+
+iova_status iova_alloc(iova_domain *d, const iova_request *r, iova_allocation *out)
+{
+	if (IOVA_UNLIKELY(!d)) {
+		if (out)
+			memset(out, 0, sizeof *out);
 		return IOVA_ERR_INVALID_ARGUMENT;
-	const unsigned slot = iova_thread_slot();
+	}
+	return d->alloc_entry(d, r, out);
+}
+
+/* What every free ends with: the counters. */
+static inline iova_status free_done(iova_domain *d, unsigned slot, uint64_t requested, iova_status st)
+{
 	struct domain_counters *ctr = &d->counters[slot];
-	uint64_t iova, requested;
+	if (IOVA_UNLIKELY(st != IOVA_OK)) {
+		counter_add(&ctr->failed_frees, 1, slot);
+		return st;
+	}
+	counter_add(&ctr->frees, 1, slot);
+	counter_add(&ctr->requested_bytes, -requested, slot);
+	return IOVA_OK;
+}
+
+/* A free the cache lane began and did not finish. */
+static __attribute__((noinline)) iova_status free_cache_finish(iova_domain *d, uint64_t first, uint64_t granules,
+							       unsigned slot, uint64_t requested, enum cache_push what,
+							       uint8_t found)
+{
+	return free_done(d, slot, requested, cache_free_finish(d->fast_cache, first, granules, slot, what, found));
+}
+
+/* The entry of domains without a cache lane, and of the frees the cache
+ * lane does not take: the buddy's fast lane, the IOMMU, the strategy. */
+static iova_status free_untried(iova_domain *d, iova_handle h)
+{
+	const unsigned slot = iova_thread_slot();
+	uint64_t iova, requested = 0;
 	iova_status st = handle_open(d, h, &iova, &requested);
 	if (IOVA_LIKELY(st == IOVA_OK)) {
 		const unsigned shift = d->space.granule_shift;
 		const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
-		/* The fast lanes first: the cache layer's free, the buddy's one-word
-		 * free (handle_open() has checked that the block lies inside the
-		 * space). */
+		/* handle_open() has checked that the block lies inside the space. */
 		if (d->fast_cache)
 			st = cache_hit_free(d->fast_cache, first, granules, slot);
 		else if (d->fast_buddy && granules <= 16 && !(first & (granules - 1)))
@@ -294,13 +374,32 @@ iova_status iova_free(iova_domain *d, iova_handle h)
 		else
 			st = d->ops->free(d->strategy, first, granules, slot);
 	}
-	if (IOVA_UNLIKELY(st != IOVA_OK)) {
-		counter_add(&ctr->failed_frees, 1, slot);
-		return st;
+	return free_done(d, slot, requested, st);
+}
+
+/* The cache lane's free, calling nothing on the way to a push (see
+ * alloc_cache_lane()). */
+static iova_status free_cache_lane(iova_domain *d, iova_handle h)
+{
+	unsigned slot;
+	uint64_t iova, requested;
+	if (IOVA_LIKELY(iova_thread_slot_known(&slot) && handle_open(d, h, &iova, &requested) == IOVA_OK)) {
+		const unsigned shift = d->space.granule_shift;
+		const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
+		uint8_t found = MAP_NONE;
+		const enum cache_push what = cache_hit_push(d->fast_cache, first, granules, slot, &found);
+		if (IOVA_LIKELY(what == CACHE_PUSHED))
+			return free_done(d, slot, requested, IOVA_OK);
+		return free_cache_finish(d, first, granules, slot, requested, what, found);
 	}
-	counter_add(&ctr->frees, 1, slot);
-	counter_add(&ctr->requested_bytes, -requested, slot);
-	return IOVA_OK;
+	return free_untried(d, h);
+}
+
+iova_status iova_free(iova_domain *d, iova_handle h)
+{
+	if (IOVA_UNLIKELY(!d))
+		return IOVA_ERR_INVALID_ARGUMENT;
+	return d->free_entry(d, h);
 }
 
 unsigned iova_domain_caps(const iova_domain *d) { return d->ops->caps; }

@@ -31,6 +31,10 @@ struct iova_domain {
 	struct cache *fast_cache;
 	/* The same for the lock-free buddy: its one-word claims and frees. */
 	struct buddy *fast_buddy;
+	/* Where iova_alloc() and iova_free() go, chosen at creation by the
+	 * lanes above: one indirect jump instead of a test per lane. */
+	iova_status (*alloc_entry)(iova_domain *d, const iova_request *r, iova_allocation *out);
+	iova_status (*free_entry)(iova_domain *d, iova_handle h);
 };
 
 /* The IOMMU's hooks into the domain layer (iommu/glue.c). */

@@ -215,7 +215,7 @@ iova_status cache_alloc(void *state, const iova_req *req, uint64_t *out)
 
 /* Put the block (now CACHED in the map) into the slot's magazines, or give
  * it back below if that cannot be done now. */
-__attribute__((noinline)) void cache_free_slow(struct cache *c, uint64_t g, unsigned cls, unsigned slot)
+static void cache_free_slow(struct cache *c, uint64_t g, unsigned cls, unsigned slot)
 {
 	struct cache_slot *s = cache_slot(c, slot);
 	struct magazine *evicted = NULL;
@@ -254,8 +254,7 @@ __attribute__((noinline)) void cache_free_slow(struct cache *c, uint64_t g, unsi
 }
 
 /* A free whose block is too large to cache or outside the space. */
-__attribute__((noinline)) iova_status cache_free_uncached(struct cache *c, uint64_t g, uint64_t granules,
-							    unsigned slot)
+static iova_status cache_free_uncached(struct cache *c, uint64_t g, uint64_t granules, unsigned slot)
 {
 	if (granules > c->max_granules)
 		return c->inner->free(c->below, g, granules, slot);
@@ -264,8 +263,7 @@ __attribute__((noinline)) iova_status cache_free_uncached(struct cache *c, uint6
 
 /* A free whose block the state map does not show as live at its class size
  * (@v: the state found). */
-__attribute__((noinline)) iova_status cache_free_not_live(struct cache *c, uint64_t g, uint64_t granules,
-							    unsigned slot, uint8_t v)
+static iova_status cache_free_not_live(struct cache *c, uint64_t g, uint64_t granules, unsigned slot, uint8_t v)
 {
 	_Atomic uint8_t *st = cache_state(c, g);
 	switch (v & MAP_KIND) {
@@ -287,6 +285,19 @@ __attribute__((noinline)) iova_status cache_free_not_live(struct cache *c, uint6
 	}
 }
 
+__attribute__((noinline)) iova_status cache_free_finish(struct cache *c, uint64_t g, uint64_t granules, unsigned slot,
+							 enum cache_push what, uint8_t found)
+{
+	if (what == CACHE_PUSH_LATER) {
+		cache_free_slow(c, g, cache_class(c, granules), slot);
+		return IOVA_OK;
+	}
+	const uint64_t i = g - c->space.first;
+	if (granules > c->max_granules || i >= c->map_granules || granules > c->map_granules - i)
+		return cache_free_uncached(c, g, granules, slot);
+	return cache_free_not_live(c, g, granules, slot, found);
+}
+
 /**
  * cache_free() - the layer's free operation (see iova_strategy_ops).
  *
@@ -294,7 +305,7 @@ __attribute__((noinline)) iova_status cache_free_not_live(struct cache *c, uint6
  * IOVA_ERR_UNKNOWN_HANDLE if a block of another size starts there; for
  * blocks the layer does not know, whatever the strategy below says.
  *
- * The hit path is cache_hit_free() (hit.h).
+ * The hit path is cache_hit_push() (hit.h), the rest cache_free_finish().
  */
 iova_status cache_free(void *state, uint64_t g, uint64_t granules, unsigned slot)
 {

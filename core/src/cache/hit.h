@@ -8,7 +8,9 @@
  * directly for requests with no window or alignment of their own, so that a
  * hit costs no call through the strategy table, no normalised request and
  * no repeated checks. Everything else - misses, swaps, the depot, flushes,
- * errors - stays behind the noinline functions declared at the end.
+ * errors - stays behind the noinline functions declared here, and the
+ * inline parts call none of them, so that their callers need no saved
+ * registers on the way to a hit.
  */
 #ifndef IOVA_CACHE_HIT_H
 #define IOVA_CACHE_HIT_H
@@ -24,7 +26,7 @@
  * request is plain (no window, natural alignment) and that @granules is of
  * class @cls.
  */
-static inline bool cache_hit_take(struct cache *c, unsigned slot, unsigned cls, uint64_t granules, uint64_t *g)
+static inline __attribute__((always_inline)) bool cache_hit_take(struct cache *c, unsigned slot, unsigned cls, uint64_t granules, uint64_t *g)
 {
 	struct cache_slot *s = cache_slot(c, slot);
 	if (IOVA_UNLIKELY(!iova_quiesce_enter(&c->q, &s->busy)))
@@ -53,21 +55,28 @@ static inline bool cache_hit_take(struct cache *c, unsigned slot, unsigned cls, 
  */
 iova_status cache_alloc_slow(struct cache *c, const iova_req *req, uint64_t *first_granule);
 
-iova_status cache_free_uncached(struct cache *c, uint64_t g, uint64_t granules, unsigned slot);
-iova_status cache_free_not_live(struct cache *c, uint64_t g, uint64_t granules, unsigned slot, uint8_t v);
-void cache_free_slow(struct cache *c, uint64_t g, unsigned cls, unsigned slot);
+/* What cache_hit_push() did with a free. */
+enum cache_push {
+	CACHE_PUSHED,     /* the block is cached in the slot's loaded magazine: done */
+	CACHE_PUSH_LATER, /* the block is CACHED in the map; cache_free_finish() places it */
+	CACHE_NOT_PUSHED, /* nothing changed; cache_free_finish() decides what the free is */
+};
 
 /**
- * cache_hit_free() - the layer's free of block @g of @granules granules by
- * slot @slot: the state byte's compare-and-swap from live to cached, then a
- * push onto the owned slot's loaded magazine, or the slow path.
- * Return: as cache_free() (cache.h).
+ * cache_hit_push() - the inline part of the layer's free of block @g of
+ * @granules granules by slot @slot: the state byte's compare-and-swap from
+ * live to cached, then a push onto the owned slot's loaded magazine.
+ * Return: what it did (enum cache_push); unless CACHE_PUSHED the caller
+ * must pass that and *@found (the state byte seen) to cache_free_finish().
+ * Nothing in it calls out, so that a caller which inlines it needs no
+ * registers saved on the way to the push.
  */
-static inline iova_status cache_hit_free(struct cache *c, uint64_t g, uint64_t granules, unsigned slot)
+static inline __attribute__((always_inline)) enum cache_push cache_hit_push(struct cache *c, uint64_t g, uint64_t granules, unsigned slot,
+					     uint8_t *found)
 {
 	const uint64_t i = g - c->space.first;
 	if (IOVA_UNLIKELY(granules > c->max_granules || i >= c->map_granules || granules > c->map_granules - i))
-		return cache_free_uncached(c, g, granules, slot);
+		return CACHE_NOT_PUSHED;
 	_Atomic uint8_t *st = cache_state_at(c, i);
 	uint8_t v = (uint8_t)(MAP_LIVE | (granules - 1));
 	/* Live -> cached: of two frees of one block, exactly one gets here.
@@ -75,27 +84,49 @@ static inline iova_status cache_hit_free(struct cache *c, uint64_t g, uint64_t g
 	 * reaches another thread only through a magazine, published by the
 	 * depot's lock or the quiescence protocol. */
 	if (IOVA_UNLIKELY(!atomic_compare_exchange_strong_explicit(st, &v, (uint8_t)(MAP_CACHED | (granules - 1)),
-								   memory_order_relaxed, memory_order_relaxed)))
-		return cache_free_not_live(c, g, granules, slot, v);
-	const unsigned cls = cache_class(c, granules);
-	if (IOVA_LIKELY(!iova_slot_is_shared(slot))) {
-		struct cache_slot *s = cache_slot(c, slot);
-		if (IOVA_LIKELY(iova_quiesce_enter(&c->q, &s->busy))) {
-			struct cache_pair *p = &s->pair[cls];
-			struct magazine *m = p->loaded;
-			uint32_t n;
-			if (IOVA_LIKELY(m && (n = m->size) < c->magazine_cap)) {
-				m->g[n] = g;
-				m->size = n + 1;
-				slot_add(&p->pushed, 1);
-				iova_quiesce_exit(&s->busy);
-				return IOVA_OK;
-			}
-			iova_quiesce_exit(&s->busy);
-		}
+								   memory_order_relaxed, memory_order_relaxed))) {
+		*found = v;
+		return CACHE_NOT_PUSHED;
 	}
-	cache_free_slow(c, g, cls, slot);
-	return IOVA_OK;
+	if (IOVA_UNLIKELY(iova_slot_is_shared(slot)))
+		return CACHE_PUSH_LATER;
+	struct cache_slot *s = cache_slot(c, slot);
+	if (IOVA_UNLIKELY(!iova_quiesce_enter(&c->q, &s->busy)))
+		return CACHE_PUSH_LATER;
+	struct cache_pair *p = &s->pair[cache_class(c, granules)];
+	struct magazine *m = p->loaded;
+	uint32_t n;
+	if (IOVA_LIKELY(m && (n = m->size) < c->magazine_cap)) {
+		m->g[n] = g;
+		m->size = n + 1;
+		slot_add(&p->pushed, 1);
+		iova_quiesce_exit(&s->busy);
+		return CACHE_PUSHED;
+	}
+	iova_quiesce_exit(&s->busy);
+	return CACHE_PUSH_LATER;
+}
+
+/**
+ * cache_free_finish() - the rest of a free that cache_hit_push() did not
+ * finish (@what, @found: what it returned and found): a swap, the depot or
+ * the strategy below for a block it marked cached; an error or the
+ * strategy below for one it did not touch.
+ * Return: as cache_free() (cache.h).
+ */
+iova_status cache_free_finish(struct cache *c, uint64_t g, uint64_t granules, unsigned slot, enum cache_push what,
+			      uint8_t found);
+
+/**
+ * cache_hit_free() - the layer's free of block @g of @granules granules by
+ * slot @slot: cache_hit_push(), then cache_free_finish() if needed.
+ * Return: as cache_free() (cache.h).
+ */
+static inline iova_status cache_hit_free(struct cache *c, uint64_t g, uint64_t granules, unsigned slot)
+{
+	uint8_t found = MAP_NONE;
+	const enum cache_push what = cache_hit_push(c, g, granules, slot, &found);
+	return IOVA_LIKELY(what == CACHE_PUSHED) ? IOVA_OK : cache_free_finish(c, g, granules, slot, what, found);
 }
 
 #endif

@@ -29,6 +29,17 @@ static inline unsigned iova_thread_slot(void)
 	return __builtin_expect(s != 0, 1) ? s - 1 : iova_thread_slot_acquire();
 }
 
+/**
+ * iova_thread_slot_known() - this thread's slot if it has one already.
+ * Return: true and the slot in *@slot; false if the thread has none yet
+ * (iova_thread_slot() would take one). For hit paths that must not call out.
+ */
+static inline bool iova_thread_slot_known(unsigned *slot)
+{
+	*slot = iova_tl_slot_plus1 - 1;
+	return __builtin_expect(*slot != ~0u, 1);
+}
+
 static inline bool iova_slot_is_shared(unsigned slot) { return slot == IOVA_SLOT_SHARED; }
 
 /** iova_thread_slots_in_use() - how many threads own a slot right now (live

@@ -387,9 +387,12 @@ static iova_status free_cache_lane(iova_domain *d, iova_handle h)
 		const unsigned shift = d->space.granule_shift;
 		const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
 		uint8_t found = MAP_NONE;
-		const enum cache_push what = cache_hit_push(d->fast_cache, first, granules, slot, &found);
-		if (IOVA_LIKELY(what == CACHE_PUSHED))
+		const enum cache_push what = cache_hit_push(d->fast_cache, first, granules, slot, &found, true);
+		if (IOVA_LIKELY(what == CACHE_PUSHED)) {
+			if (iova_slot_is_shared(slot))
+				__builtin_unreachable(); /* pushed: an owned slot, plain counters */
 			return free_done(d, slot, requested, IOVA_OK);
+		}
 		return free_cache_finish(d, first, granules, slot, requested, what, found);
 	}
 	return free_untried(d, h);

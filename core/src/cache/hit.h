@@ -66,16 +66,20 @@ enum cache_push {
  * cache_hit_push() - the inline part of the layer's free of block @g of
  * @granules granules by slot @slot: the state byte's compare-and-swap from
  * live to cached, then a push onto the owned slot's loaded magazine.
+ * @inside: the caller has checked that the block lies inside the space,
+ * which the state map covers exactly (a domain's opened handle), so the
+ * map's bounds need no second check.
  * Return: what it did (enum cache_push); unless CACHE_PUSHED the caller
  * must pass that and *@found (the state byte seen) to cache_free_finish().
  * Nothing in it calls out, so that a caller which inlines it needs no
  * registers saved on the way to the push.
  */
 static inline __attribute__((always_inline)) enum cache_push cache_hit_push(struct cache *c, uint64_t g, uint64_t granules, unsigned slot,
-					     uint8_t *found)
+					     uint8_t *found, bool inside)
 {
 	const uint64_t i = g - c->space.first;
-	if (IOVA_UNLIKELY(granules > c->max_granules || i >= c->map_granules || granules > c->map_granules - i))
+	if (IOVA_UNLIKELY(granules > c->max_granules ||
+			  (!inside && (i >= c->map_granules || granules > c->map_granules - i))))
 		return CACHE_NOT_PUSHED;
 	_Atomic uint8_t *st = cache_state_at(c, i);
 	uint8_t v = (uint8_t)(MAP_LIVE | (granules - 1));
@@ -125,7 +129,7 @@ iova_status cache_free_finish(struct cache *c, uint64_t g, uint64_t granules, un
 static inline iova_status cache_hit_free(struct cache *c, uint64_t g, uint64_t granules, unsigned slot)
 {
 	uint8_t found = MAP_NONE;
-	const enum cache_push what = cache_hit_push(c, g, granules, slot, &found);
+	const enum cache_push what = cache_hit_push(c, g, granules, slot, &found, false);
 	return IOVA_LIKELY(what == CACHE_PUSHED) ? IOVA_OK : cache_free_finish(c, g, granules, slot, what, found);
 }
 

@@ -29,28 +29,31 @@ static const uint64_t l0_run_pattern[17] = {
  * value w (a guess when @guessed). One compare-and-swap when it works.
  * @windowed: false when the request takes any place in the domain (then the
  * word's NOTHERE fields already keep the block inside the space, and the
- * alignment is the natural one), so that check folds away.
+ * alignment is the natural one), so that check folds away. @order and
+ * @granules are the request's, passed apart so that a caller passing
+ * constants gets the masks folded too.
  */
 static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b, const iova_req *req,
 								 struct buddy_slot *slot, uint64_t j, uint64_t w,
-								 bool guessed, bool windowed, uint64_t *out)
+								 bool guessed, bool windowed, unsigned order,
+								 uint64_t granules, uint64_t *out)
 {
 	if (!buddy_has_word(b, 0, j))
 		return false; /* also the "no word yet" marker UINT64_MAX */
 	const uint64_t ws = j << L0_FIELDS_LOG2;
-	uint64_t amask = stride_mask[req->order + 1];
+	uint64_t amask = stride_mask[order + 1];
 	if (windowed) {
 		if (ws < req->lo || ws + (1u << L0_FIELDS_LOG2) > req->hi)
 			return false;
 		amask = req->align >= 32 ? !(ws & (req->align - 1)) : stride_mask[iova_log2_floor(req->align) + 1];
 	}
 	_Atomic uint64_t *wp = buddy_word0(b, j);
-	const unsigned m = 1u << req->order;
-	const uint64_t pattern = l0_run_pattern[req->granules];
+	const unsigned m = 1u << order;
+	const uint64_t pattern = l0_run_pattern[granules];
 	const uint64_t high = pattern & UINT64_C(0xAAAAAAAAAAAAAAAA);
 	const uint64_t span = high | high >> 1; /* both bits of every field of the run */
 	for (;;) {
-		const uint64_t runs = l0_runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), req->order);
+		const uint64_t runs = l0_runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), order);
 		uint64_t cand = best_fit(runs & amask, runs, L0_FIELD_BITS, m);
 		if (!cand) {
 			if (!guessed)
@@ -74,30 +77,43 @@ static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b
 	}
 }
 
+/* buddy_alloc_small()'s body, @order and @granules as claim_small_in()'s. */
+static inline __attribute__((always_inline)) bool alloc_small_in_slot(struct buddy *b, const iova_req *req,
+								      bool windowed, unsigned order,
+								      uint64_t granules, uint64_t *out)
+{
+	struct buddy_slot *slot = &b->slots[req->slot];
+	const uint64_t last = atomic_load_explicit(&slot->l0_word, memory_order_relaxed);
+	if (claim_small_in(b, req, slot, last, atomic_load_explicit(&slot->l0_value, memory_order_relaxed), true,
+			   windowed, order, granules, out))
+		return true;
+	const uint64_t j = atomic_load_explicit(&slot->hint[0], memory_order_relaxed) >> L0_FIELDS_LOG2;
+	return j != last && buddy_has_word(b, 0, j) &&
+	       claim_small_in(b, req, slot, j, atomic_load_explicit(buddy_word0(b, j), memory_order_relaxed), false,
+			      windowed, order, granules, out);
+}
+
 /*
  * buddy_alloc_small() - the common case: a block of at most 16 granules in
  * the last level-0 word this thread touched (the value it left there is the
  * expected value: no load at all), else in its hint word. False sends the
  * request to the search. @windowed as for claim_small_in().
+ *
+ * A single granule, the commonest request by far, has a copy of its own in
+ * which every mask is a constant: a few instructions where the general
+ * copy spends a hundred, and registers to spare.
  */
 static inline __attribute__((always_inline)) bool buddy_alloc_small(struct buddy *b, const iova_req *req,
 								    bool windowed, uint64_t *out)
 {
-	struct buddy_slot *slot = &b->slots[req->slot];
-	const uint64_t last = atomic_load_explicit(&slot->l0_word, memory_order_relaxed);
-	if (claim_small_in(b, req, slot, last, atomic_load_explicit(&slot->l0_value, memory_order_relaxed), true,
-			   windowed, out))
-		return true;
-	const uint64_t j = atomic_load_explicit(&slot->hint[0], memory_order_relaxed) >> L0_FIELDS_LOG2;
-	return j != last && buddy_has_word(b, 0, j) &&
-	       claim_small_in(b, req, slot, j, atomic_load_explicit(buddy_word0(b, j), memory_order_relaxed), false,
-			      windowed, out);
+	if (req->granules == 1)
+		return alloc_small_in_slot(b, req, windowed, 0, 1, out);
+	return alloc_small_in_slot(b, req, windowed, req->order, req->granules, out);
 }
 
-/* buddy_free_small() - the common case: an allocation of at most 16 granules,
- * one run in one level-0 word (g aligned, s <= 16: the caller checked). Same
- * rules and results as the general path. */
-static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index)
+/* buddy_free_small()'s body (@s a constant where the caller can make it one). */
+static inline __attribute__((always_inline)) iova_status free_small_run(struct buddy *b, uint64_t g, uint64_t s,
+									 unsigned slot_index)
 {
 	struct buddy_slot *slot = &b->slots[slot_index];
 	const uint64_t j = g >> L0_FIELDS_LOG2;
@@ -123,6 +139,17 @@ static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t
 	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
 	buddy_summarise(b, 0, j, nw);
 	return IOVA_OK;
+}
+
+/* buddy_free_small() - the common case: an allocation of at most 16 granules,
+ * one run in one level-0 word (g aligned, s <= 16: the caller checked). Same
+ * rules and results as the general path. A single granule has its own copy,
+ * as in buddy_alloc_small(). */
+static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index)
+{
+	if (s == 1)
+		return free_small_run(b, g, 1, slot_index);
+	return free_small_run(b, g, s, slot_index);
 }
 
 #endif

@@ -15,9 +15,10 @@
  *
  * iova_alloc() and iova_free() jump to the domain's entries, chosen at
  * creation: the cache lane (alloc_cache_lane(), free_cache_lane()) for a
- * domain with a cache layer and no IOMMU, the rest (alloc_untried(),
- * free_untried()) otherwise. The cache lane calls nothing on the way to a
- * hit, so the compiler saves no registers there.
+ * domain with a cache layer and no IOMMU, the buddy lane (alloc_buddy_lane(),
+ * free_buddy_lane()) for the lock-free buddy without one, the rest
+ * (alloc_untried(), free_untried()) otherwise. A lane calls nothing on the
+ * way to its common case, so the compiler saves no registers there.
  */
 #include "domain.h"
 #include "handle.h"
@@ -51,6 +52,8 @@ static iova_status alloc_cache_lane(iova_domain *d, const iova_request *r, iova_
 static iova_status alloc_untried(iova_domain *d, const iova_request *r, iova_allocation *out);
 static iova_status free_cache_lane(iova_domain *d, iova_handle h);
 static iova_status free_untried(iova_domain *d, iova_handle h);
+static iova_status alloc_buddy_lane(iova_domain *d, const iova_request *r, iova_allocation *out);
+static iova_status free_buddy_lane(iova_domain *d, iova_handle h);
 
 iova_status iova_domain_create(const iova_domain_config *config, iova_domain **out)
 {
@@ -101,8 +104,8 @@ iova_status iova_domain_create(const iova_domain_config *config, iova_domain **o
 		d->fast_cache = d->strategy;
 	if (ops == &iova_buddy_lf_ops && !d->iommu)
 		d->fast_buddy = d->strategy;
-	d->alloc_entry = d->fast_cache ? alloc_cache_lane : alloc_untried;
-	d->free_entry = d->fast_cache ? free_cache_lane : free_untried;
+	d->alloc_entry = d->fast_cache ? alloc_cache_lane : d->fast_buddy ? alloc_buddy_lane : alloc_untried;
+	d->free_entry = d->fast_cache ? free_cache_lane : d->fast_buddy ? free_buddy_lane : free_untried;
 	*out = d;
 	return IOVA_OK;
 }
@@ -250,12 +253,13 @@ static __attribute__((noinline)) iova_status alloc_general(iova_domain *d, const
 }
 
 /*
- * The buddy's fast lane, then the general path: every allocation that the
- * cache lane did not serve. @cache_tried: that lane tried and missed (a
- * second try would miss again). Inlined into the two entries below.
+ * The fast lanes, then the general path: every allocation that the
+ * domain's entry lane did not serve. @lane_tried: that lane (cache hit or
+ * one-granule buddy claim) tried and missed, and a second try would miss
+ * again. Inlined into the two entries below.
  */
 static inline __attribute__((always_inline)) iova_status alloc_lanes(iova_domain *d, const iova_request *r,
-								     iova_allocation *out, bool cache_tried)
+								     iova_allocation *out, bool lane_tried)
 {
 	if (IOVA_UNLIKELY(!r || !out)) {
 		if (out)
@@ -268,12 +272,12 @@ static inline __attribute__((always_inline)) iova_status alloc_lanes(iova_domain
 		const uint64_t granules = (r->size + d->granule_mask) >> d->space.granule_shift;
 		uint64_t g;
 		struct cache *c = d->fast_cache;
-		if (c && !cache_tried && !iova_slot_is_shared(slot) && granules <= c->max_granules &&
+		if (c && !lane_tried && !iova_slot_is_shared(slot) && granules <= c->max_granules &&
 		    cache_hit_take(c, slot, cache_class(c, granules), granules, &g)) {
 			alloc_done(d, r, g, granules, slot, out);
 			return IOVA_OK;
 		}
-		if (d->fast_buddy && granules <= 16) {
+		if (d->fast_buddy && granules <= 16 && !lane_tried) {
 			const unsigned order = iova_log2_ceil(granules);
 			const iova_req q = {.granules = granules, .order = order, .align = UINT64_C(1) << order,
 					    .lo = d->space.first, .hi = d->space.end, .placement = r->placement,
@@ -287,15 +291,15 @@ static inline __attribute__((always_inline)) iova_status alloc_lanes(iova_domain
 	return alloc_general(d, r, slot, any_place, out);
 }
 
-/* The entry of domains without a cache lane, and of the cache lane's
- * requests it does not try. */
+/* The entry of domains without a lane of their own, and of the requests
+ * a lane does not try. */
 static __attribute__((noinline)) iova_status alloc_untried(iova_domain *d, const iova_request *r,
 							   iova_allocation *out)
 {
 	return alloc_lanes(d, r, out, false);
 }
 
-/* The rest of a request the cache lane tried and missed. */
+/* The rest of a request a lane tried and missed. */
 static __attribute__((noinline)) iova_status alloc_after_miss(iova_domain *d, const iova_request *r,
 							      iova_allocation *out)
 {
@@ -325,6 +329,28 @@ static iova_status alloc_cache_lane(iova_domain *d, const iova_request *r, iova_
 			}
 			return alloc_after_miss(d, r, out);
 		}
+	}
+	return alloc_untried(d, r, out);
+}
+
+/*
+ * The buddy lane, the entry of domains whose strategy is the lock-free
+ * buddy: a single granule anywhere, claimed with one compare-and-swap in
+ * the thread's last word, calling nothing on the way (as the cache lane).
+ */
+static iova_status alloc_buddy_lane(iova_domain *d, const iova_request *r, iova_allocation *out)
+{
+	unsigned slot;
+	if (IOVA_LIKELY(r && out && iova_thread_slot_known(&slot) && unconstrained(d, r) &&
+			r->size <= d->config.granule)) {
+		const iova_req q = {.granules = 1, .order = 0, .align = 1, .lo = d->space.first, .hi = d->space.end,
+				    .placement = r->placement, .slot = slot};
+		uint64_t g;
+		if (IOVA_LIKELY(buddy_alloc_small(d->fast_buddy, &q, false, &g))) {
+			alloc_done(d, r, g, 1, slot, out);
+			return IOVA_OK;
+		}
+		return alloc_after_miss(d, r, out);
 	}
 	return alloc_untried(d, r, out);
 }
@@ -400,6 +426,40 @@ static iova_status free_cache_lane(iova_domain *d, iova_handle h)
 			return free_done(d, slot, requested, IOVA_OK);
 		}
 		return free_cache_finish(d, first, granules, slot, requested, what, found);
+	}
+	return free_untried(d, h);
+}
+
+/* A free the buddy lane refused: buddy_free_refused() says why. */
+static __attribute__((noinline)) iova_status free_buddy_refused(iova_domain *d, uint64_t first, unsigned slot,
+								uint64_t requested)
+{
+	return free_done(d, slot, requested, buddy_free_refused(d->fast_buddy, first, 1));
+}
+
+/* A free by the buddy lane after which the parent word's hint is too low. */
+static __attribute__((noinline)) iova_status free_buddy_summarise(iova_domain *d, uint64_t first, uint64_t after,
+								  unsigned slot, uint64_t requested)
+{
+	buddy_summarise(d->fast_buddy, 0, first >> L0_FIELDS_LOG2, after);
+	return free_done(d, slot, requested, IOVA_OK);
+}
+
+/* The buddy lane's free of a single granule, calling nothing on the way
+ * (see alloc_buddy_lane()). */
+static iova_status free_buddy_lane(iova_domain *d, iova_handle h)
+{
+	unsigned slot;
+	uint64_t iova, requested, after;
+	if (IOVA_LIKELY(iova_thread_slot_known(&slot) && handle_open(d, h, &iova, &requested) == IOVA_OK &&
+			requested <= d->config.granule)) {
+		struct buddy *b = d->fast_buddy;
+		const uint64_t first = iova >> d->space.granule_shift;
+		if (IOVA_UNLIKELY(!buddy_free_small_cas(b, first, 1, slot, &after)))
+			return free_buddy_refused(d, first, slot, requested);
+		if (IOVA_UNLIKELY(buddy_summary_low(b, 0, first >> L0_FIELDS_LOG2)))
+			return free_buddy_summarise(d, first, after, slot, requested);
+		return free_done(d, slot, requested, IOVA_OK);
 	}
 	return free_untried(d, h);
 }

@@ -104,20 +104,29 @@ void buddy_sync_up(struct buddy *b, unsigned L, uint64_t j, uint64_t child_value
 bool buddy_merge_child(struct buddy *b, unsigned L, uint64_t j, unsigned e);
 
 /*
+ * buddy_summary_low() - whether, after a free changed word j of level L,
+ * its parent's hint may be too low, so that buddy_summarise() must call
+ * buddy_sync_up(). Usually not: one byte load.
+ */
+static inline bool buddy_summary_low(const struct buddy *b, unsigned L, uint64_t j)
+{
+	if (L >= b->top)
+		return false;
+	/* Sequentially consistent, after the caller's compare-and-swap on the
+	 * child: see summary.c for why the order matters. Above word_shift the
+	 * hint already says "may be entirely free": nothing is higher. */
+	return atomic_load(buddy_hint(b, L + 1, j)) <= b->level[L].word_shift;
+}
+
+/*
  * buddy_summarise() - after a free changed word j of level L to @after, make
  * sure its parent's hint is not too low. Inline because the common outcome
- * is "high enough already" (one byte load); the slow case calls
- * buddy_sync_up().
+ * is "high enough already"; the slow case calls buddy_sync_up().
  */
 static inline void buddy_summarise(struct buddy *b, unsigned L, uint64_t j, uint64_t after)
 {
-	if (L >= b->top)
-		return;
-	/* Sequentially consistent, after the caller's compare-and-swap on the
-	 * child: see summary.c for why the order matters. */
-	if (atomic_load(buddy_hint(b, L + 1, j)) <= b->level[L].word_shift)
+	if (buddy_summary_low(b, L, j))
 		buddy_sync_up(b, L, j, after, SYNC_RAISE);
-	/* else it already says "may be entirely free": nothing is higher */
 }
 
 /* Strategy entry points (alloc.c, free.c, walk.c, tree.c). */

@@ -111,9 +111,17 @@ static inline __attribute__((always_inline)) bool buddy_alloc_small(struct buddy
 	return alloc_small_in_slot(b, req, windowed, req->order, req->granules, out);
 }
 
-/* buddy_free_small()'s body (@s a constant where the caller can make it one). */
-static inline __attribute__((always_inline)) iova_status free_small_run(struct buddy *b, uint64_t g, uint64_t s,
-									 unsigned slot_index)
+/*
+ * buddy_free_small_cas() - the compare-and-swap of buddy_free_small(): block
+ * @g of @s granules (one run in one level-0 word: g aligned, s <= 16, the
+ * caller checked) made free. @s is a constant where the caller can make it
+ * one. Calls nothing, so that a lane can inline it without saving registers.
+ * Return: true, with the word's new value in *@after (the caller still owes
+ * buddy_summarise()); false if the run is not allocated as one allocation of
+ * exactly @s granules, with nothing changed (buddy_free_refused() says why).
+ */
+static inline __attribute__((always_inline)) bool buddy_free_small_cas(struct buddy *b, uint64_t g, uint64_t s,
+									unsigned slot_index, uint64_t *after)
 {
 	struct buddy_slot *slot = &b->slots[slot_index];
 	const uint64_t j = g >> L0_FIELDS_LOG2;
@@ -130,15 +138,15 @@ static inline __attribute__((always_inline)) iova_status free_small_run(struct b
 	uint64_t nw;
 	for (;;) {
 		if ((w & span) != want || (next < 64 && ((w >> next) & 3) == ST_ALLOC_CONT))
-			return buddy_free_refused(b, g, s);
+			return false;
 		nw = (w & ~span) | (LSB2 & span);
 		if (atomic_compare_exchange_strong(wp, &w, nw))
 			break;
 	}
 	atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
 	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
-	buddy_summarise(b, 0, j, nw);
-	return IOVA_OK;
+	*after = nw;
+	return true;
 }
 
 /* buddy_free_small() - the common case: an allocation of at most 16 granules,
@@ -147,9 +155,11 @@ static inline __attribute__((always_inline)) iova_status free_small_run(struct b
  * as in buddy_alloc_small(). */
 static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index)
 {
-	if (s == 1)
-		return free_small_run(b, g, 1, slot_index);
-	return free_small_run(b, g, s, slot_index);
+	uint64_t after;
+	if (!(s == 1 ? buddy_free_small_cas(b, g, 1, slot_index, &after) : buddy_free_small_cas(b, g, s, slot_index, &after)))
+		return buddy_free_refused(b, g, s);
+	buddy_summarise(b, 0, g >> L0_FIELDS_LOG2, after);
+	return IOVA_OK;
 }
 
 #endif

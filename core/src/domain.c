@@ -254,9 +254,10 @@ static __attribute__((noinline)) iova_status alloc_general(iova_domain *d, const
 
 /*
  * The fast lanes, then the general path: every allocation that the
- * domain's entry lane did not serve. @lane_tried: that lane (cache hit or
- * one-granule buddy claim) tried and missed, and a second try would miss
- * again. Inlined into the two entries below.
+ * domain's entry lane did not serve. @lane_tried: the cache lane tried a
+ * hit and missed, and a second try would miss again (the buddy lane's one
+ * claim from its guess is worth retrying from the word's value). Inlined
+ * into the two entries below.
  */
 static inline __attribute__((always_inline)) iova_status alloc_lanes(iova_domain *d, const iova_request *r,
 								     iova_allocation *out, bool lane_tried)
@@ -277,7 +278,7 @@ static inline __attribute__((always_inline)) iova_status alloc_lanes(iova_domain
 			alloc_done(d, r, g, granules, slot, out);
 			return IOVA_OK;
 		}
-		if (d->fast_buddy && granules <= 16 && !lane_tried) {
+		if (d->fast_buddy && granules <= 16) {
 			const unsigned order = iova_log2_ceil(granules);
 			const iova_req q = {.granules = granules, .order = order, .align = UINT64_C(1) << order,
 					    .lo = d->space.first, .hi = d->space.end, .placement = r->placement,
@@ -335,22 +336,24 @@ static iova_status alloc_cache_lane(iova_domain *d, const iova_request *r, iova_
 
 /*
  * The buddy lane, the entry of domains whose strategy is the lock-free
- * buddy: a single granule anywhere, claimed with one compare-and-swap in
- * the thread's last word, calling nothing on the way (as the cache lane).
+ * buddy: a block of at most 16 granules anywhere, claimed with one
+ * compare-and-swap in the thread's last word (buddy_claim_once()), calling
+ * nothing on the way (as the cache lane). Every size the same way: a test
+ * that sent one size elsewhere would be mispredicted whenever sizes are
+ * mixed at random. Anything else, a retry included, is alloc_untried()'s.
  */
 static iova_status alloc_buddy_lane(iova_domain *d, const iova_request *r, iova_allocation *out)
 {
 	unsigned slot;
-	if (IOVA_LIKELY(r && out && iova_thread_slot_known(&slot) && unconstrained(d, r) &&
-			r->size <= d->config.granule)) {
-		const iova_req q = {.granules = 1, .order = 0, .align = 1, .lo = d->space.first, .hi = d->space.end,
-				    .placement = r->placement, .slot = slot};
+	if (IOVA_LIKELY(r && out && iova_thread_slot_known(&slot) && unconstrained(d, r))) {
+		const uint64_t granules = (r->size + d->granule_mask) >> d->space.granule_shift;
 		uint64_t g;
-		if (IOVA_LIKELY(buddy_alloc_small(d->fast_buddy, &q, false, &g))) {
-			alloc_done(d, r, g, 1, slot, out);
+		if (IOVA_LIKELY(granules <= 16) &&
+		    IOVA_LIKELY(buddy_claim_once(d->fast_buddy, slot, iova_log2_ceil(granules), granules, r->placement,
+						 &g))) {
+			alloc_done(d, r, g, granules, slot, out);
 			return IOVA_OK;
 		}
-		return alloc_after_miss(d, r, out);
 	}
 	return alloc_untried(d, r, out);
 }
@@ -430,13 +433,6 @@ static iova_status free_cache_lane(iova_domain *d, iova_handle h)
 	return free_untried(d, h);
 }
 
-/* A free the buddy lane refused: buddy_free_refused() says why. */
-static __attribute__((noinline)) iova_status free_buddy_refused(iova_domain *d, uint64_t first, unsigned slot,
-								uint64_t requested)
-{
-	return free_done(d, slot, requested, buddy_free_refused(d->fast_buddy, first, 1));
-}
-
 /* A free by the buddy lane after which the parent word's hint is too low. */
 static __attribute__((noinline)) iova_status free_buddy_summarise(iova_domain *d, uint64_t first, uint64_t after,
 								  unsigned slot, uint64_t requested)
@@ -445,21 +441,27 @@ static __attribute__((noinline)) iova_status free_buddy_summarise(iova_domain *d
 	return free_done(d, slot, requested, IOVA_OK);
 }
 
-/* The buddy lane's free of a single granule, calling nothing on the way
- * (see alloc_buddy_lane()). */
+/* The buddy lane's free of a block of at most 16 granules with one
+ * compare-and-swap (buddy_free_once()), calling nothing on the way (see
+ * alloc_buddy_lane()); anything else, refusals included, is free_untried()'s. */
 static iova_status free_buddy_lane(iova_domain *d, iova_handle h)
 {
 	unsigned slot;
 	uint64_t iova, requested, after;
-	if (IOVA_LIKELY(iova_thread_slot_known(&slot) && handle_open(d, h, &iova, &requested) == IOVA_OK &&
-			requested <= d->config.granule)) {
-		struct buddy *b = d->fast_buddy;
-		const uint64_t first = iova >> d->space.granule_shift;
-		if (IOVA_UNLIKELY(!buddy_free_small_cas(b, first, 1, slot, &after)))
-			return free_buddy_refused(d, first, slot, requested);
-		if (IOVA_UNLIKELY(buddy_summary_low(b, 0, first >> L0_FIELDS_LOG2)))
-			return free_buddy_summarise(d, first, after, slot, requested);
-		return free_done(d, slot, requested, IOVA_OK);
+	if (IOVA_LIKELY(iova_thread_slot_known(&slot) && handle_open(d, h, &iova, &requested) == IOVA_OK)) {
+		const unsigned shift = d->space.granule_shift;
+		const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
+		/* handle_open() has checked that the block lies inside the space. */
+		if (IOVA_LIKELY(granules <= 16 && !(first & (granules - 1)))) {
+			switch (buddy_free_once(d->fast_buddy, first, granules, slot, &after)) {
+			case BUDDY_FREED:
+				return free_done(d, slot, requested, IOVA_OK);
+			case BUDDY_FREED_HINT_LOW:
+				return free_buddy_summarise(d, first, after, slot, requested);
+			case BUDDY_NOT_FREED:
+				break;
+			}
+		}
 	}
 	return free_untried(d, h);
 }

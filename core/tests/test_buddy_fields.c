@@ -4,7 +4,8 @@
  * (buddy/fields.h) and iova_log2_ceil() against plain loops over fields, on
  * random words and on every word with few free fields: l0_runs_of() must
  * equal runs_of() for every order, best_fit() must return the candidates
- * whose buddy is taken when there are any and all candidates otherwise.
+ * whose buddy is taken when there are any and all candidates otherwise, and
+ * l0_fit_high() (the buddy lane's carries) must pick what best_fit() picks.
  */
 #include "check.h"
 #include "testutil.h"
@@ -54,6 +55,11 @@ static void check_word(uint64_t w)
 		const uint64_t got = best_fit(cand, inside, L0_FIELD_BITS, m);
 		CHECK_MSG(got == want, "word %016llx order %u: best_fit %016llx, want %016llx", (unsigned long long)w,
 			  order, (unsigned long long)got, (unsigned long long)want);
+		const struct l0_fit *t = &l0_fits[order];
+		const uint64_t high = l0_fit_high(g, t);
+		CHECK_MSG(!(high & ~t->high) && high >> t->top == want,
+			  "word %016llx order %u: l0_fit_high %016llx (>> %u), want %016llx", (unsigned long long)w, order,
+			  (unsigned long long)high, t->top, (unsigned long long)want);
 	}
 }
 

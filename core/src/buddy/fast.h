@@ -29,31 +29,28 @@ static const uint64_t l0_run_pattern[17] = {
  * value w (a guess when @guessed). One compare-and-swap when it works.
  * @windowed: false when the request takes any place in the domain (then the
  * word's NOTHERE fields already keep the block inside the space, and the
- * alignment is the natural one), so that check folds away. @order and
- * @granules are the request's, passed apart so that a caller passing
- * constants gets the masks folded too.
+ * alignment is the natural one), so that check folds away.
  */
 static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b, const iova_req *req,
 								 struct buddy_slot *slot, uint64_t j, uint64_t w,
-								 bool guessed, bool windowed, unsigned order,
-								 uint64_t granules, uint64_t *out)
+								 bool guessed, bool windowed, uint64_t *out)
 {
 	if (!buddy_has_word(b, 0, j))
 		return false; /* also the "no word yet" marker UINT64_MAX */
 	const uint64_t ws = j << L0_FIELDS_LOG2;
-	uint64_t amask = stride_mask[order + 1];
+	uint64_t amask = stride_mask[req->order + 1];
 	if (windowed) {
 		if (ws < req->lo || ws + (1u << L0_FIELDS_LOG2) > req->hi)
 			return false;
 		amask = req->align >= 32 ? !(ws & (req->align - 1)) : stride_mask[iova_log2_floor(req->align) + 1];
 	}
 	_Atomic uint64_t *wp = buddy_word0(b, j);
-	const unsigned m = 1u << order;
-	const uint64_t pattern = l0_run_pattern[granules];
+	const unsigned m = 1u << req->order;
+	const uint64_t pattern = l0_run_pattern[req->granules];
 	const uint64_t high = pattern & UINT64_C(0xAAAAAAAAAAAAAAAA);
 	const uint64_t span = high | high >> 1; /* both bits of every field of the run */
 	for (;;) {
-		const uint64_t runs = l0_runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), order);
+		const uint64_t runs = l0_runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), req->order);
 		uint64_t cand = best_fit(runs & amask, runs, L0_FIELD_BITS, m);
 		if (!cand) {
 			if (!guessed)
@@ -77,58 +74,56 @@ static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b
 	}
 }
 
-/* buddy_alloc_small()'s body, @order and @granules as claim_small_in()'s. */
-static inline __attribute__((always_inline)) bool alloc_small_in_slot(struct buddy *b, const iova_req *req,
-								      bool windowed, unsigned order,
-								      uint64_t granules, uint64_t *out)
-{
-	struct buddy_slot *slot = &b->slots[req->slot];
-	const uint64_t last = atomic_load_explicit(&slot->l0_word, memory_order_relaxed);
-	if (claim_small_in(b, req, slot, last, atomic_load_explicit(&slot->l0_value, memory_order_relaxed), true,
-			   windowed, order, granules, out))
-		return true;
-	const uint64_t j = atomic_load_explicit(&slot->hint[0], memory_order_relaxed) >> L0_FIELDS_LOG2;
-	return j != last && buddy_has_word(b, 0, j) &&
-	       claim_small_in(b, req, slot, j, atomic_load_explicit(buddy_word0(b, j), memory_order_relaxed), false,
-			      windowed, order, granules, out);
-}
-
 /*
  * buddy_alloc_small() - the common case: a block of at most 16 granules in
  * the last level-0 word this thread touched (the value it left there is the
  * expected value: no load at all), else in its hint word. False sends the
  * request to the search. @windowed as for claim_small_in().
- *
- * A single granule, the commonest request by far, has a copy of its own in
- * which every mask is a constant: a few instructions where the general
- * copy spends a hundred, and registers to spare.
  */
 static inline __attribute__((always_inline)) bool buddy_alloc_small(struct buddy *b, const iova_req *req,
 								    bool windowed, uint64_t *out)
 {
-	if (req->granules == 1)
-		return alloc_small_in_slot(b, req, windowed, 0, 1, out);
-	return alloc_small_in_slot(b, req, windowed, req->order, req->granules, out);
+	struct buddy_slot *slot = &b->slots[req->slot];
+	const uint64_t last = atomic_load_explicit(&slot->l0_word, memory_order_relaxed);
+	if (claim_small_in(b, req, slot, last, atomic_load_explicit(&slot->l0_value, memory_order_relaxed), true,
+			   windowed, out))
+		return true;
+	const uint64_t j = atomic_load_explicit(&slot->hint[0], memory_order_relaxed) >> L0_FIELDS_LOG2;
+	return j != last && buddy_has_word(b, 0, j) &&
+	       claim_small_in(b, req, slot, j, atomic_load_explicit(buddy_word0(b, j), memory_order_relaxed), false,
+			      windowed, out);
 }
 
-/*
- * buddy_free_small_cas() - the compare-and-swap of buddy_free_small(): block
- * @g of @s granules (one run in one level-0 word: g aligned, s <= 16, the
- * caller checked) made free. @s is a constant where the caller can make it
- * one. Calls nothing, so that a lane can inline it without saving registers.
- * Return: true, with the word's new value in *@after (the caller still owes
- * buddy_summarise()); false if the run is not allocated as one allocation of
- * exactly @s granules, with nothing changed (buddy_free_refused() says why).
- */
-static inline __attribute__((always_inline)) bool buddy_free_small_cas(struct buddy *b, uint64_t g, uint64_t s,
-									unsigned slot_index, uint64_t *after)
+/* A run of @s granules (s <= 16) starting at granule @g, in its level-0 word:
+ * the fields it must hold as one allocation, and where the next field is. */
+struct l0_run {
+	uint64_t want; /* ALLOC_START, then ALLOC_CONT, at the run's place */
+	uint64_t span; /* both bits of every field of the run */
+	unsigned next; /* the bit of the field after the run (64: none) */
+};
+
+static inline struct l0_run l0_run_at(uint64_t g, uint64_t s)
+{
+	const unsigned bit = (unsigned)(g & 31) * 2;
+	const uint64_t want = l0_run_pattern[s] << bit;
+	const uint64_t high = want & UINT64_C(0xAAAAAAAAAAAAAAAA);
+	return (struct l0_run){want, high | high >> 1, bit + 2 * (unsigned)s};
+}
+
+/* Whether word value @w holds run @r as one allocation of exactly its size. */
+static inline bool l0_run_allocated(uint64_t w, const struct l0_run *r)
+{
+	return (w & r->span) == r->want && (r->next >= 64 || ((w >> r->next) & 3) != ST_ALLOC_CONT);
+}
+
+/* buddy_free_small() - the common case: an allocation of at most 16 granules,
+ * one run in one level-0 word (g aligned, s <= 16: the caller checked). Same
+ * rules and results as the general path. */
+static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index)
 {
 	struct buddy_slot *slot = &b->slots[slot_index];
 	const uint64_t j = g >> L0_FIELDS_LOG2;
-	const unsigned bit = (unsigned)(g & 31) * 2, next = bit + 2 * (unsigned)s;
-	const uint64_t want = l0_run_pattern[s] << bit;
-	const uint64_t high = want & UINT64_C(0xAAAAAAAAAAAAAAAA);
-	const uint64_t span = high | high >> 1; /* both bits of every field of the run */
+	const struct l0_run r = l0_run_at(g, s);
 	_Atomic uint64_t *wp = buddy_word0(b, j);
 	/* Always the word itself, not the slot's guess as in allocation: frees
 	 * come in any order, and whether the block is in the last word touched
@@ -137,29 +132,94 @@ static inline __attribute__((always_inline)) bool buddy_free_small_cas(struct bu
 	uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
 	uint64_t nw;
 	for (;;) {
-		if ((w & span) != want || (next < 64 && ((w >> next) & 3) == ST_ALLOC_CONT))
-			return false;
-		nw = (w & ~span) | (LSB2 & span);
+		if (!l0_run_allocated(w, &r))
+			return buddy_free_refused(b, g, s);
+		nw = (w & ~r.span) | (LSB2 & r.span);
 		if (atomic_compare_exchange_strong(wp, &w, nw))
 			break;
 	}
 	atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
 	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
-	*after = nw;
+	buddy_summarise(b, 0, j, nw);
+	return IOVA_OK;
+}
+
+/*
+ * The lanes' versions (domain.c): one attempt, no loop, no call, so that the
+ * compiler keeps everything in registers. False means "not this way", with
+ * nothing changed; the caller then takes the general path, which retries,
+ * explains a refusal and raises hints.
+ */
+
+/**
+ * buddy_claim_once() - a block of @granules (at most 16, of order @order)
+ * anywhere, in the last level-0 word slot @slot_index touched, from the
+ * value it left there, with one compare-and-swap.
+ * Return: true and the block's first granule in *@out; false if that word
+ * has no fitting block by that value, or another thread changed it.
+ */
+static inline __attribute__((always_inline)) bool buddy_claim_once(struct buddy *b, unsigned slot_index,
+								   unsigned order, uint64_t granules,
+								   iova_placement placement, uint64_t *out)
+{
+	struct buddy_slot *slot = &b->slots[slot_index];
+	const uint64_t j = atomic_load_explicit(&slot->l0_word, memory_order_relaxed);
+	if (!buddy_has_word(b, 0, j))
+		return false; /* also the "no word yet" marker UINT64_MAX */
+	uint64_t w = atomic_load_explicit(&slot->l0_value, memory_order_relaxed);
+	const struct l0_fit *t = &l0_fits[order];
+	const uint64_t cand = l0_fit_high(eq_mask(w, L0_FIELD_BITS, ST_FREE), t);
+	if (!cand)
+		return false;
+	const unsigned bit = (placement == IOVA_PLACE_TOP_DOWN ? 63u - (unsigned)__builtin_clzll(cand)
+								: (unsigned)__builtin_ctzll(cand)) - t->top;
+	const uint64_t pattern = l0_run_pattern[granules];
+	const uint64_t high = pattern & UINT64_C(0xAAAAAAAAAAAAAAAA);
+	const uint64_t nw = (w & ~((high | high >> 1) << bit)) | (pattern << bit);
+	if (!atomic_compare_exchange_strong(buddy_word0(b, j), &w, nw))
+		return false;
+	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
+	*out = (j << L0_FIELDS_LOG2) + (bit >> 1);
 	return true;
 }
 
-/* buddy_free_small() - the common case: an allocation of at most 16 granules,
- * one run in one level-0 word (g aligned, s <= 16: the caller checked). Same
- * rules and results as the general path. A single granule has its own copy,
- * as in buddy_alloc_small(). */
-static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index)
+/* What buddy_free_once() did. */
+enum buddy_free_once {
+	BUDDY_FREED,          /* done */
+	BUDDY_FREED_HINT_LOW, /* freed; the caller owes buddy_summarise() */
+	BUDDY_NOT_FREED,      /* nothing changed: the general path does the free */
+};
+
+/**
+ * buddy_free_once() - block @g of @s granules (one run in one level-0 word:
+ * g aligned, s <= 16, the caller checked) made free with one
+ * compare-and-swap.
+ * Return: BUDDY_NOT_FREED if the run is not allocated as one allocation of
+ * exactly @s granules or another thread changed the word first; else
+ * BUDDY_FREED, or BUDDY_FREED_HINT_LOW with the word's new value in *@after
+ * when the parent's hint must be raised (buddy_summary_low(), read after
+ * the compare-and-swap as summary.c requires).
+ */
+static inline __attribute__((always_inline)) enum buddy_free_once
+buddy_free_once(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index, uint64_t *after)
 {
-	uint64_t after;
-	if (!(s == 1 ? buddy_free_small_cas(b, g, 1, slot_index, &after) : buddy_free_small_cas(b, g, s, slot_index, &after)))
-		return buddy_free_refused(b, g, s);
-	buddy_summarise(b, 0, g >> L0_FIELDS_LOG2, after);
-	return IOVA_OK;
+	const uint64_t j = g >> L0_FIELDS_LOG2;
+	const struct l0_run r = l0_run_at(g, s);
+	_Atomic uint64_t *wp = buddy_word0(b, j);
+	uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
+	if (!l0_run_allocated(w, &r))
+		return BUDDY_NOT_FREED;
+	const uint64_t nw = (w & ~r.span) | (LSB2 & r.span);
+	if (!atomic_compare_exchange_strong(wp, &w, nw))
+		return BUDDY_NOT_FREED;
+	struct buddy_slot *slot = &b->slots[slot_index];
+	atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
+	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
+	if (IOVA_UNLIKELY(buddy_summary_low(b, 0, j))) {
+		*after = nw;
+		return BUDDY_FREED_HINT_LOW;
+	}
+	return BUDDY_FREED;
 }
 
 #endif

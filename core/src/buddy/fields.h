@@ -129,6 +129,49 @@ static inline uint64_t best_fit(uint64_t cand, uint64_t runs, unsigned fb, unsig
 }
 
 /*
+ * The best fit in a level-0 word by carries, for the buddy lane: no loop,
+ * no branch, no array in memory, and every mask from one table line.
+ *
+ * An aligned group of 2 << k bits (2^k fields) of x = free | 0xAA..AA (a
+ * free field reads 11, any other 10) is all ones exactly when 1 added at
+ * its lowest bit, with its highest bit cleared first so that no carry
+ * leaves the group, carries into that highest bit. So
+ * ((x & ~high) + low) & high marks, at their highest bits, the naturally
+ * aligned runs of 2^k free fields; with k + 1, the free buddy pairs.
+ */
+struct l0_fit {
+	uint64_t low, high;   /* lowest and highest bits of the aligned groups of order k */
+	uint64_t low2, high2; /* the same for order k + 1 */
+	unsigned top;         /* a group's highest bit, counted from its lowest: (2 << k) - 1 */
+	unsigned half;        /* bits in a group of order k: 2 << k */
+};
+
+static const struct l0_fit l0_fits[5] = {
+	{LSB2, LSB2 << 1, LSB4, LSB4 << 3, 1, 2},
+	{LSB4, LSB4 << 3, UINT64_C(0x0101010101010101), UINT64_C(0x0101010101010101) << 7, 3, 4},
+	{UINT64_C(0x0101010101010101), UINT64_C(0x0101010101010101) << 7, UINT64_C(0x0001000100010001),
+	 UINT64_C(0x0001000100010001) << 15, 7, 8},
+	{UINT64_C(0x0001000100010001), UINT64_C(0x0001000100010001) << 15, UINT64_C(0x0000000100000001),
+	 UINT64_C(0x0000000100000001) << 31, 15, 16},
+	{UINT64_C(0x0000000100000001), UINT64_C(0x0000000100000001) << 31, UINT64_C(1), UINT64_C(1) << 63, 31, 32},
+};
+
+/*
+ * l0_fit_high() - best_fit() of the naturally aligned runs of 2^k free
+ * fields (@t = &l0_fits[k]) in a level-0 word whose free fields are @f
+ * (eq_mask(w, 2, ST_FREE)): those whose buddy is not free if any, else all;
+ * each marked at its group's highest bit (subtract t->top for the first).
+ */
+static inline uint64_t l0_fit_high(uint64_t f, const struct l0_fit *t)
+{
+	const uint64_t x = f | UINT64_C(0xAAAAAAAAAAAAAAAA);
+	const uint64_t cand = ((x & ~t->high) + t->low) & t->high;
+	const uint64_t pairs = ((x & ~t->high2) + t->low2) & t->high2; /* at the upper half's highest bit */
+	const uint64_t good = cand & ~(pairs | pairs >> t->half);
+	return good | (cand & -(uint64_t)!good); /* good ? good : cand, without a branch */
+}
+
+/*
  * 1 + the largest order of a naturally aligned free block in a level-0 word,
  * 0 if none: the value a parent's hint byte must not be below.
  */

@@ -2,10 +2,11 @@
 /*
  * test_buddy_fields.c - the lock-free buddy's branch-free SWAR helpers
  * (buddy/fields.h) and iova_log2_ceil() against plain loops over fields, on
- * random words and on every word with few free fields: l0_runs_of() must
- * equal runs_of() for every order, best_fit() must return the candidates
- * whose buddy is taken when there are any and all candidates otherwise, and
- * l0_fit_high() (the buddy lane's carries) must pick what best_fit() picks.
+ * random words and on every word with few free fields: runs_of() must find
+ * every run for every order, best_fit() must return the candidates whose
+ * buddy is taken when there are any and all candidates otherwise, and
+ * l0_fit_high() (the level-0 claims' carries) must pick what best_fit()
+ * picks, at every alignment.
  */
 #include "check.h"
 #include "testutil.h"
@@ -34,14 +35,11 @@ static void check_word(uint64_t w)
 	const uint64_t g = eq_mask(w, L0_FIELD_BITS, ST_FREE);
 	for (unsigned order = 0; order <= 4; order++) {
 		const unsigned m = 1u << order;
-		const uint64_t runs = l0_runs_of(g, order);
-		/* Both are exactly the runs that fit inside the word. */
+		const uint64_t runs = runs_of(g, L0_FIELD_BITS, m);
+		/* Exactly the runs that fit inside the word. */
 		const uint64_t inside = naive_runs(w, m);
-		CHECK_MSG(runs == inside, "word %016llx order %u: l0_runs_of %016llx, want %016llx", (unsigned long long)w,
+		CHECK_MSG(runs == inside, "word %016llx order %u: runs_of %016llx, want %016llx", (unsigned long long)w,
 			  order, (unsigned long long)runs, (unsigned long long)inside);
-		CHECK_MSG(runs == runs_of(g, L0_FIELD_BITS, m), "word %016llx order %u: l0_runs_of %016llx, runs_of %016llx",
-			  (unsigned long long)w, order, (unsigned long long)runs,
-			  (unsigned long long)runs_of(g, L0_FIELD_BITS, m));
 		/* best_fit over the aligned candidates. */
 		const uint64_t cand = inside & stride_mask[order + 1];
 		uint64_t lone = 0;
@@ -55,11 +53,19 @@ static void check_word(uint64_t w)
 		const uint64_t got = best_fit(cand, inside, L0_FIELD_BITS, m);
 		CHECK_MSG(got == want, "word %016llx order %u: best_fit %016llx, want %016llx", (unsigned long long)w,
 			  order, (unsigned long long)got, (unsigned long long)want);
+		/* l0_fit_high() for every alignment from the natural one up to a
+		 * whole word (32 fields), at the runs' highest bits. */
 		const struct l0_fit *t = &l0_fits[order];
-		const uint64_t high = l0_fit_high(g, t);
-		CHECK_MSG(!(high & ~t->high) && high >> t->top == want,
-			  "word %016llx order %u: l0_fit_high %016llx (>> %u), want %016llx", (unsigned long long)w, order,
-			  (unsigned long long)high, t->top, (unsigned long long)want);
+		for (unsigned a = m; a <= 32; a *= 2) {
+			const uint64_t amask = a == 32 ? 1 : stride_mask[__builtin_ctz(a) + 1];
+			const uint64_t high = l0_fit_high(g, t, amask << t->top);
+			const uint64_t expect = best_fit(inside & amask, inside, L0_FIELD_BITS, m);
+			CHECK_MSG(!(high & ~t->high) && high >> t->top == expect,
+				  "word %016llx order %u align %u: l0_fit_high %016llx (>> %u), want %016llx",
+				  (unsigned long long)w, order, a, (unsigned long long)high, t->top,
+				  (unsigned long long)expect);
+		}
+		CHECK_EQ(l0_fit_high(g, t, ~UINT64_C(0)) >> t->top, want);
 	}
 }
 

@@ -38,20 +38,22 @@ static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b
 	if (!buddy_has_word(b, 0, j))
 		return false; /* also the "no word yet" marker UINT64_MAX */
 	const uint64_t ws = j << L0_FIELDS_LOG2;
-	uint64_t amask = stride_mask[req->order + 1];
+	const struct l0_fit *t = &l0_fits[req->order];
+	uint64_t allowed = ~UINT64_C(0); /* at the runs' highest bits (l0_fit_high()) */
 	if (windowed) {
 		if (ws < req->lo || ws + (1u << L0_FIELDS_LOG2) > req->hi)
 			return false;
-		amask = req->align >= 32 ? !(ws & (req->align - 1)) : stride_mask[iova_log2_floor(req->align) + 1];
+		/* An alignment above the natural one: only the runs starting
+		 * where it allows, the first field or none from 32 granules up. */
+		allowed = req->align >= 32 ? (uint64_t)!(ws & (req->align - 1)) << t->top
+					   : stride_mask[iova_log2_floor(req->align) + 1] << t->top;
 	}
 	_Atomic uint64_t *wp = buddy_word0(b, j);
-	const unsigned m = 1u << req->order;
 	const uint64_t pattern = l0_run_pattern[req->granules];
 	const uint64_t high = pattern & UINT64_C(0xAAAAAAAAAAAAAAAA);
 	const uint64_t span = high | high >> 1; /* both bits of every field of the run */
 	for (;;) {
-		const uint64_t runs = l0_runs_of(eq_mask(w, L0_FIELD_BITS, ST_FREE), req->order);
-		uint64_t cand = best_fit(runs & amask, runs, L0_FIELD_BITS, m);
+		const uint64_t cand = l0_fit_high(eq_mask(w, L0_FIELD_BITS, ST_FREE), t, allowed);
 		if (!cand) {
 			if (!guessed)
 				return false;
@@ -59,8 +61,9 @@ static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b
 			w = atomic_load_explicit(wp, memory_order_relaxed);
 			continue;
 		}
-		unsigned bit = req->placement == IOVA_PLACE_TOP_DOWN ? 63u - (unsigned)__builtin_clzll(cand)
-								     : (unsigned)__builtin_ctzll(cand);
+		const unsigned bit = (req->placement == IOVA_PLACE_TOP_DOWN ? 63u - (unsigned)__builtin_clzll(cand)
+									     : (unsigned)__builtin_ctzll(cand)) -
+				     t->top;
 		uint64_t nw = (w & ~(span << bit)) | (pattern << bit);
 		if (atomic_compare_exchange_strong(wp, &w, nw)) {
 			atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
@@ -168,7 +171,7 @@ static inline __attribute__((always_inline)) bool buddy_claim_once(struct buddy 
 		return false; /* also the "no word yet" marker UINT64_MAX */
 	uint64_t w = atomic_load_explicit(&slot->l0_value, memory_order_relaxed);
 	const struct l0_fit *t = &l0_fits[order];
-	const uint64_t cand = l0_fit_high(eq_mask(w, L0_FIELD_BITS, ST_FREE), t);
+	const uint64_t cand = l0_fit_high(eq_mask(w, L0_FIELD_BITS, ST_FREE), t, ~UINT64_C(0));
 	if (!cand)
 		return false;
 	const unsigned bit = (placement == IOVA_PLACE_TOP_DOWN ? 63u - (unsigned)__builtin_clzll(cand)

@@ -74,20 +74,6 @@ static inline uint64_t runs_of(uint64_t g, unsigned fb, unsigned m)
 	return g;
 }
 
-/*
- * runs_of() at level 0 for a run of 2^@order fields (order 0..4), without a
- * loop: the fast path's order changes from call to call in mixed-size
- * workloads, and a loop whose trip count is the order mispredicts its exit
- * about as often as the order changes. All four steps, then a selection by
- * masks (no branch either).
- */
-static inline uint64_t l0_runs_of(uint64_t g, unsigned order)
-{
-	const uint64_t g1 = g & g >> 2, g2 = g1 & g1 >> 4, g3 = g2 & g2 >> 8, g4 = g3 & g3 >> 16;
-	const uint64_t pick[5] = {g, g1, g2, g3, g4};
-	return pick[order];
-}
-
 /* Lowest bits of fields whose index is a multiple of a (a a power of two). */
 static inline uint64_t aligned_fields(unsigned fb, unsigned a)
 {
@@ -159,13 +145,15 @@ static const struct l0_fit l0_fits[5] = {
 /*
  * l0_fit_high() - best_fit() of the naturally aligned runs of 2^k free
  * fields (@t = &l0_fits[k]) in a level-0 word whose free fields are @f
- * (eq_mask(w, 2, ST_FREE)): those whose buddy is not free if any, else all;
- * each marked at its group's highest bit (subtract t->top for the first).
+ * (eq_mask(w, 2, ST_FREE)), of those whose group's highest bit is in
+ * @allowed (all ones, or a coarser alignment): those whose buddy is not
+ * free if any, else all; each marked at its group's highest bit (subtract
+ * t->top for the first).
  */
-static inline uint64_t l0_fit_high(uint64_t f, const struct l0_fit *t)
+static inline uint64_t l0_fit_high(uint64_t f, const struct l0_fit *t, uint64_t allowed)
 {
 	const uint64_t x = f | UINT64_C(0xAAAAAAAAAAAAAAAA);
-	const uint64_t cand = ((x & ~t->high) + t->low) & t->high;
+	const uint64_t cand = ((x & ~t->high) + t->low) & t->high & allowed;
 	const uint64_t pairs = ((x & ~t->high2) + t->low2) & t->high2; /* at the upper half's highest bit */
 	const uint64_t good = cand & ~(pairs | pairs >> t->half);
 	return good | (cand & -(uint64_t)!good); /* good ? good : cand, without a branch */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * domain.h - the domain object: a space, its strategy, and per-thread-slot
- * counters. Shared by domain.c, handle.h and stats.c.
+ * counters. Shared by domain.c, dispatch.c, handle.h and stats.c.
  */
 #ifndef IOVA_DOMAIN_H
 #define IOVA_DOMAIN_H
@@ -36,6 +36,10 @@ struct iova_domain {
 	iova_status (*alloc_entry)(iova_domain *d, const iova_request *r, iova_allocation *out);
 	iova_status (*free_entry)(iova_domain *d, iova_handle h);
 };
+
+/** domain_choose_entries() - set @d's alloc_entry and free_entry from its
+ * lanes (fast_cache, fast_buddy), once they are set (dispatch.c). */
+void domain_choose_entries(iova_domain *d);
 
 /* The IOMMU's hooks into the domain layer (iommu/glue.c). */
 iova_status iommu_create(iova_domain *d, const iova_iommu_config *config);

@@ -4,7 +4,7 @@
  * granules claimed or freed in one level-0 word with one compare-and-swap.
  *
  * buddy_alloc() and buddy_free() start here, and so does the domain when its
- * strategy is the buddy (domain.c): inlining them there saves a call, the
+ * strategy is the buddy (dispatch.c): inlining them there saves a call, the
  * argument marshalling and a second thread-slot lookup on the hottest path.
  */
 #ifndef IOVA_BUDDY_FAST_H
@@ -148,7 +148,7 @@ static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t
 }
 
 /*
- * The lanes' versions (domain.c): one attempt, no loop, no call, so that the
+ * The lanes' versions (dispatch.c): one attempt, no loop, no call, so that the
  * compiler keeps everything in registers. False means "not this way", with
  * nothing changed; the caller then takes the general path, which retries,
  * explains a refusal and raises hints.

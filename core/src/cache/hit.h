@@ -4,7 +4,7 @@
  * an owned slot's loaded magazine (see cache.h for the rules).
  *
  * They are used twice: by the layer's own alloc and free operations
- * (fast.c), and by the domain's fast lane (domain.c), which calls them
+ * (fast.c), and by the domain's fast lane (dispatch.c), which calls them
  * directly for requests with no window or alignment of their own, so that a
  * hit costs no call through the strategy table, no normalised request and
  * no repeated checks. Everything else - misses, swaps, the depot, flushes,

@@ -371,7 +371,7 @@ iova_status iova_unmap(iova_domain *d, iova_handle h)
 	return st ? st : unmap_range(k.m, k.c, k.slot, k.g, k.n, false);
 }
 
-/* As domain.c's counter_add(): a slot's counters have one writer, except
+/* As dispatch.c's counter_add(): a slot's counters have one writer, except
  * in the shared overflow slot. */
 static void domain_count(_Atomic uint64_t *ctr, uint64_t v, unsigned slot)
 {

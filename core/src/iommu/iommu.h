@@ -165,6 +165,6 @@ uint64_t frames_alloc(struct iommu *m, struct iommu_cpu *c, unsigned slot, uint6
 void iommu_release_entry(struct iommu *m, struct iommu_cpu *c, unsigned slot, const struct fq_entry *e,
 			 uint64_t window_end);
 
-/* The hooks domain.c calls are declared in domain.h. */
+/* The hooks domain.c and dispatch.c call are declared in domain.h. */
 
 #endif

@@ -26,7 +26,8 @@
  * request is plain (no window, natural alignment) and that @granules is of
  * class @cls.
  */
-static inline __attribute__((always_inline)) bool cache_hit_take(struct cache *c, unsigned slot, unsigned cls, uint64_t granules, uint64_t *g)
+static inline __attribute__((always_inline)) bool cache_hit_take(struct cache *c, unsigned slot, unsigned cls,
+								  uint64_t granules, uint64_t *g)
 {
 	struct cache_slot *s = cache_slot(c, slot);
 	if (IOVA_UNLIKELY(!iova_quiesce_enter(&c->q, &s->busy)))
@@ -74,8 +75,8 @@ enum cache_push {
  * Nothing in it calls out, so that a caller which inlines it needs no
  * registers saved on the way to the push.
  */
-static inline __attribute__((always_inline)) enum cache_push cache_hit_push(struct cache *c, uint64_t g, uint64_t granules, unsigned slot,
-					     uint8_t *found, bool inside)
+static inline __attribute__((always_inline)) enum cache_push
+cache_hit_push(struct cache *c, uint64_t g, uint64_t granules, unsigned slot, uint8_t *found, bool inside)
 {
 	const uint64_t i = g - c->space.first;
 	if (IOVA_UNLIKELY(granules > c->max_granules ||

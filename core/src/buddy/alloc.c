@@ -317,7 +317,7 @@ static void correct_hint(struct buddy *b, unsigned L, uint64_t j)
 		return;
 	uint64_t w = atomic_load(buddy_word(b, L, j));
 	if (buddy_word_vmax(b, L, j, w) < atomic_load(buddy_hint(b, L + 1, j)))
-		buddy_sync_up(b, L, j, w, SYNC_EXACT);
+		buddy_sync_up(b, L, j, w, SYNC_LOWER);
 }
 
 /*

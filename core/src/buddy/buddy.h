@@ -97,7 +97,9 @@ static inline unsigned buddy_full_hint(const struct buddy *b, unsigned L) { retu
 /* Summaries and merging (summary.c). */
 enum sync_mode {
 	SYNC_RAISE, /* after a free: raise hints to "may be entirely free" */
-	SYNC_EXACT, /* after a search or merge found a hint too high: set it exactly */
+	SYNC_EXACT, /* after a merge found a hint too high: set it exactly, and so on up */
+	SYNC_LOWER, /* after a search found a hint too high: set that one exactly; the
+		     * ones above may stay high until a search looks under them */
 };
 unsigned buddy_word_vmax(const struct buddy *b, unsigned L, uint64_t j, uint64_t w);
 void buddy_sync_up(struct buddy *b, unsigned L, uint64_t j, uint64_t child_value, enum sync_mode mode);

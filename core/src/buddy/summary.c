@@ -60,7 +60,10 @@ unsigned buddy_word_vmax(const struct buddy *b, unsigned L, uint64_t j, uint64_t
  * word j of level L) in line with that word, and so on up the tree.
  * @child_value: the value the caller last wrote to (or read from) the child.
  * @mode:        SYNC_RAISE after a free (raise to the maximum); SYNC_EXACT
- *               when a search or merge found the hint too high.
+ *               when a merge found the hint too high; SYNC_LOWER when a
+ *               search did (this hint only: a search that fills words one
+ *               after another would otherwise recompute every ancestor's
+ *               hint, sixteen hint loads a level, for each word it fills).
  *
  * An exact update is followed by a reread of the child, so the last of
  * several racing callers leaves the hint right. A change of a hint changes
@@ -83,10 +86,10 @@ void buddy_sync_up(struct buddy *b, unsigned L, uint64_t j, uint64_t child_value
 				changed = true;
 				h = (uint8_t)v;
 			}
-			if (mode == SYNC_EXACT) /* the child may have moved on since it was read */
+			if (mode != SYNC_RAISE) /* the child may have moved on since it was read */
 				v = buddy_word_vmax(b, L, j, atomic_load(cp));
 		}
-		if (!changed)
+		if (!changed || mode == SYNC_LOWER)
 			return;
 		const uint64_t pj = j >> b->level[P].fields_log2;
 		child_value = atomic_load(buddy_word(b, P, pj));

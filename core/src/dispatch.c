@@ -11,7 +11,7 @@
  * compare-and-swap in the lock-free buddy's last word (buddy/fast.h),
  * called directly rather than through the strategy table, and frees of
  * such blocks go the same way back. Anything they do not serve takes the
- * general path (alloc_general(), and the rest of free_untried()).
+ * general path (alloc_untried(), free_untried()).
  *
  * iova_alloc() and iova_free() jump to the domain's entries, chosen at
  * creation (domain_choose_entries()): the cache lane (alloc_cache_lane(),
@@ -128,22 +128,33 @@ static inline void alloc_done(iova_domain *d, const iova_request *r, uint64_t g,
 	counter_add(&ctr->requested_bytes, r->size, slot);
 }
 
-/* Every allocation the fast lanes did not serve. */
-static __attribute__((noinline)) iova_status alloc_general(iova_domain *d, const iova_request *r, unsigned slot,
-							   bool any_place, iova_allocation *out)
+/*
+ * The entry of domains without a lane of their own, and of every request a
+ * lane did not serve: validation, then the strategy. The strategy's own
+ * common cases come first where a lane may have tried less: the cache's
+ * magazines (cache_alloc_slow() takes hits too), the buddy's claim in the
+ * thread's last word from the word's value and in its hint word.
+ */
+static __attribute__((noinline)) iova_status alloc_untried(iova_domain *d, const iova_request *r,
+							   iova_allocation *out)
 {
+	if (IOVA_UNLIKELY(!r || !out)) {
+		if (out)
+			memset(out, 0, sizeof *out);
+		return IOVA_ERR_INVALID_ARGUMENT;
+	}
+	const unsigned slot = iova_thread_slot();
+	const bool any_place = unconstrained(d, r);
 	iova_req q;
 	q.slot = slot;
 	uint64_t g;
 	iova_status st = normalise(d, r, any_place, &q);
 	if (IOVA_LIKELY(st == IOVA_OK)) {
-		/* What a fast lane has just tried is not tried again: the cache
-		 * hit, the buddy's one-word claim. */
 		if (any_place && d->fast_cache)
 			st = cache_alloc_slow(d->fast_cache, &q, &g);
 		else if (d->ops != &iova_buddy_lf_ops)
 			st = d->ops->alloc(d->strategy, &q, &g);
-		else if (q.order >= 5 || (any_place && d->fast_buddy) ||
+		else if (q.order >= 5 ||
 			 !(any_place ? buddy_alloc_small(d->strategy, &q, false, &g) : buddy_alloc_small(d->strategy, &q, true, &g)))
 			st = buddy_alloc_slow(d->strategy, &q, &g);
 	}
@@ -159,83 +170,24 @@ static __attribute__((noinline)) iova_status alloc_general(iova_domain *d, const
 }
 
 /*
- * The fast lanes, then the general path: every allocation that the
- * domain's entry lane did not serve. @lane_tried: the cache lane tried a
- * hit and missed, and a second try would miss again (the buddy lane's one
- * claim from its guess is worth retrying from the word's value). Inlined
- * into the two entries below.
- */
-static inline __attribute__((always_inline)) iova_status alloc_lanes(iova_domain *d, const iova_request *r,
-								     iova_allocation *out, bool lane_tried)
-{
-	if (IOVA_UNLIKELY(!r || !out)) {
-		if (out)
-			memset(out, 0, sizeof *out);
-		return IOVA_ERR_INVALID_ARGUMENT;
-	}
-	const unsigned slot = iova_thread_slot();
-	const bool any_place = unconstrained(d, r);
-	if (IOVA_LIKELY(any_place)) {
-		const uint64_t granules = (r->size + d->granule_mask) >> d->space.granule_shift;
-		uint64_t g;
-		struct cache *c = d->fast_cache;
-		if (c && !lane_tried && !iova_slot_is_shared(slot) && granules <= c->max_granules &&
-		    cache_hit_take(c, slot, cache_class(c, granules), granules, &g)) {
-			alloc_done(d, r, g, granules, slot, out);
-			return IOVA_OK;
-		}
-		if (d->fast_buddy && granules <= 16) {
-			const unsigned order = iova_log2_ceil(granules);
-			const iova_req q = {.granules = granules, .order = order, .align = UINT64_C(1) << order,
-					    .lo = d->space.first, .hi = d->space.end, .placement = r->placement,
-					    .slot = slot};
-			if (buddy_alloc_small(d->fast_buddy, &q, false, &g)) {
-				alloc_done(d, r, g, granules, slot, out);
-				return IOVA_OK;
-			}
-		}
-	}
-	return alloc_general(d, r, slot, any_place, out);
-}
-
-/* The entry of domains without a lane of their own, and of the requests
- * a lane does not try. */
-static __attribute__((noinline)) iova_status alloc_untried(iova_domain *d, const iova_request *r,
-							   iova_allocation *out)
-{
-	return alloc_lanes(d, r, out, false);
-}
-
-/* The rest of a request a lane tried and missed. */
-static __attribute__((noinline)) iova_status alloc_after_miss(iova_domain *d, const iova_request *r,
-							      iova_allocation *out)
-{
-	return alloc_lanes(d, r, out, true);
-}
-
-/*
  * The cache lane, the entry of domains with a cache layer: a request that
- * takes any place, served by a hit in an owned slot's magazine, needs
- * neither a normalised request in memory nor the strategy table. It calls
- * nothing on the way to a hit, so that it saves no registers: a hit's
+ * takes any place, served by a hit in an owned slot's loaded magazine,
+ * needs neither a normalised request in memory nor the strategy table. It
+ * calls nothing on the way to a hit, so that it saves no registers: a hit's
  * stores are few, and the compare-and-swap of the next free waits for
- * every one of them.
+ * every one of them. Anything else, a miss included, is alloc_untried()'s.
  */
 static iova_status alloc_cache_lane(iova_domain *d, const iova_request *r, iova_allocation *out)
 {
 	struct cache *c = d->fast_cache;
 	unsigned slot;
+	uint64_t granules, g;
 	if (IOVA_LIKELY(r && out && iova_thread_slot_known(&slot) && !iova_slot_is_shared(slot) &&
-			unconstrained(d, r))) {
-		const uint64_t granules = (r->size + d->granule_mask) >> d->space.granule_shift;
-		uint64_t g;
-		if (IOVA_LIKELY(granules <= c->max_granules)) {
-			if (IOVA_LIKELY(cache_hit_take(c, slot, cache_class(c, granules), granules, &g))) {
-				alloc_done(d, r, g, granules, slot, out);
-				return IOVA_OK;
-			}
-			return alloc_after_miss(d, r, out);
-		}
+			unconstrained(d, r)) &&
+	    IOVA_LIKELY((granules = (r->size + d->granule_mask) >> d->space.granule_shift) <= c->max_granules) &&
+	    IOVA_LIKELY(cache_hit_take(c, slot, cache_class(c, granules), granules, &g))) {
+		alloc_done(d, r, g, granules, slot, out);
+		return IOVA_OK;
 	}
 	return alloc_untried(d, r, out);
 }
@@ -287,6 +239,24 @@ static inline iova_status free_done(iova_domain *d, unsigned slot, uint64_t requ
 	return IOVA_OK;
 }
 
+/*
+ * What both free lanes start with: the thread's slot (false if it has none
+ * yet: the general path takes one) and the opened handle, as the block's
+ * first granule and granule count (handle_open() has checked that the
+ * block lies inside the space).
+ */
+static inline bool lane_open(const iova_domain *d, iova_handle h, unsigned *slot, uint64_t *requested,
+			     uint64_t *first, uint64_t *granules)
+{
+	uint64_t iova;
+	if (IOVA_UNLIKELY(!iova_thread_slot_known(slot) || handle_open(d, h, &iova, requested) != IOVA_OK))
+		return false;
+	const unsigned shift = d->space.granule_shift;
+	*first = iova >> shift;
+	*granules = (*requested + d->granule_mask) >> shift;
+	return true;
+}
+
 /* A free the cache lane began and did not finish. */
 static __attribute__((noinline)) iova_status free_cache_finish(iova_domain *d, uint64_t first, uint64_t granules,
 							       unsigned slot, uint64_t requested, enum cache_push what,
@@ -323,10 +293,8 @@ static iova_status free_untried(iova_domain *d, iova_handle h)
 static iova_status free_cache_lane(iova_domain *d, iova_handle h)
 {
 	unsigned slot;
-	uint64_t iova, requested;
-	if (IOVA_LIKELY(iova_thread_slot_known(&slot) && handle_open(d, h, &iova, &requested) == IOVA_OK)) {
-		const unsigned shift = d->space.granule_shift;
-		const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
+	uint64_t requested, first, granules;
+	if (IOVA_LIKELY(lane_open(d, h, &slot, &requested, &first, &granules))) {
 		uint8_t found = MAP_NONE;
 		const enum cache_push what = cache_hit_push(d->fast_cache, first, granules, slot, &found, true);
 		if (IOVA_LIKELY(what == CACHE_PUSHED)) {
@@ -340,33 +308,31 @@ static iova_status free_cache_lane(iova_domain *d, iova_handle h)
 }
 
 /* A free by the buddy lane after which the parent word's hint is too low. */
-static __attribute__((noinline)) iova_status free_buddy_summarise(iova_domain *d, uint64_t first, uint64_t after,
-								  unsigned slot, uint64_t requested)
+static __attribute__((noinline)) iova_status free_buddy_raise(iova_domain *d, uint64_t first, uint64_t after,
+							      unsigned slot, uint64_t requested)
 {
-	buddy_summarise(d->fast_buddy, 0, first >> L0_FIELDS_LOG2, after);
+	buddy_sync_up(d->fast_buddy, 0, first >> L0_FIELDS_LOG2, after, SYNC_RAISE);
 	return free_done(d, slot, requested, IOVA_OK);
 }
 
 /* The buddy lane's free of a block of at most 16 granules with one
  * compare-and-swap (buddy_free_once()), calling nothing on the way (see
- * alloc_buddy_lane()); anything else, refusals included, is free_untried()'s. */
+ * alloc_buddy_lane()); anything else, refusals and lost races included, is
+ * free_untried()'s. */
 static iova_status free_buddy_lane(iova_domain *d, iova_handle h)
 {
 	unsigned slot;
-	uint64_t iova, requested, after;
-	if (IOVA_LIKELY(iova_thread_slot_known(&slot) && handle_open(d, h, &iova, &requested) == IOVA_OK)) {
-		const unsigned shift = d->space.granule_shift;
-		const uint64_t first = iova >> shift, granules = (requested + d->granule_mask) >> shift;
-		/* handle_open() has checked that the block lies inside the space. */
-		if (IOVA_LIKELY(granules <= 16 && !(first & (granules - 1)))) {
-			switch (buddy_free_once(d->fast_buddy, first, granules, slot, &after)) {
-			case BUDDY_FREED:
-				return free_done(d, slot, requested, IOVA_OK);
-			case BUDDY_FREED_HINT_LOW:
-				return free_buddy_summarise(d, first, after, slot, requested);
-			case BUDDY_NOT_FREED:
-				break;
-			}
+	uint64_t requested, first, granules, after;
+	if (IOVA_LIKELY(lane_open(d, h, &slot, &requested, &first, &granules)) && IOVA_LIKELY(granules <= 16) &&
+	    IOVA_LIKELY(!(first & (granules - 1)))) {
+		switch (buddy_free_once(d->fast_buddy, first, granules, slot, &after)) {
+		case BUDDY_FREED:
+			return free_done(d, slot, requested, IOVA_OK);
+		case BUDDY_FREED_HINT_LOW:
+			return free_buddy_raise(d, first, after, slot, requested);
+		case BUDDY_REFUSED:
+		case BUDDY_RACED:
+			break;
 		}
 	}
 	return free_untried(d, h);

@@ -25,6 +25,25 @@ static const uint64_t l0_run_pattern[17] = {
 #undef L0_RUN
 
 /*
+ * The value word value @w takes when the best fitting run allowed by @t and
+ * @allowed (l0_fit_high()) receives @pattern (l0_run_pattern[granules]) at
+ * the preferred end. Return: true, with the new value in *@nw and the run's
+ * first bit in *@bit; false if nothing fits.
+ */
+static inline __attribute__((always_inline)) bool l0_claim_value(uint64_t w, const struct l0_fit *t, uint64_t allowed,
+								 uint64_t pattern, bool top_down, unsigned *bit,
+								 uint64_t *nw)
+{
+	const uint64_t cand = l0_fit_high(eq_mask(w, L0_FIELD_BITS, ST_FREE), t, allowed);
+	if (!cand)
+		return false;
+	*bit = (top_down ? 63u - (unsigned)__builtin_clzll(cand) : (unsigned)__builtin_ctzll(cand)) - t->top;
+	const uint64_t high = pattern & UINT64_C(0xAAAAAAAAAAAAAAAA);
+	*nw = (w & ~((high | high >> 1) << *bit)) | (pattern << *bit); /* both bits of every field of the run */
+	return true;
+}
+
+/*
  * Claim a block of at most 16 granules in level-0 word j, starting from the
  * value w (a guess when @guessed). One compare-and-swap when it works.
  * @windowed: false when the request takes any place in the domain (then the
@@ -50,21 +69,17 @@ static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b
 	}
 	_Atomic uint64_t *wp = buddy_word0(b, j);
 	const uint64_t pattern = l0_run_pattern[req->granules];
-	const uint64_t high = pattern & UINT64_C(0xAAAAAAAAAAAAAAAA);
-	const uint64_t span = high | high >> 1; /* both bits of every field of the run */
+	const bool top_down = req->placement == IOVA_PLACE_TOP_DOWN;
 	for (;;) {
-		const uint64_t cand = l0_fit_high(eq_mask(w, L0_FIELD_BITS, ST_FREE), t, allowed);
-		if (!cand) {
+		unsigned bit;
+		uint64_t nw;
+		if (!l0_claim_value(w, t, allowed, pattern, top_down, &bit, &nw)) {
 			if (!guessed)
 				return false;
 			guessed = false; /* the guess may predate frees by other threads */
 			w = atomic_load_explicit(wp, memory_order_relaxed);
 			continue;
 		}
-		const unsigned bit = (req->placement == IOVA_PLACE_TOP_DOWN ? 63u - (unsigned)__builtin_clzll(cand)
-									     : (unsigned)__builtin_ctzll(cand)) -
-				     t->top;
-		uint64_t nw = (w & ~(span << bit)) | (pattern << bit);
 		if (atomic_compare_exchange_strong(wp, &w, nw)) {
 			atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
 			atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
@@ -119,39 +134,11 @@ static inline bool l0_run_allocated(uint64_t w, const struct l0_run *r)
 	return (w & r->span) == r->want && (r->next >= 64 || ((w >> r->next) & 3) != ST_ALLOC_CONT);
 }
 
-/* buddy_free_small() - the common case: an allocation of at most 16 granules,
- * one run in one level-0 word (g aligned, s <= 16: the caller checked). Same
- * rules and results as the general path. */
-static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index)
-{
-	struct buddy_slot *slot = &b->slots[slot_index];
-	const uint64_t j = g >> L0_FIELDS_LOG2;
-	const struct l0_run r = l0_run_at(g, s);
-	_Atomic uint64_t *wp = buddy_word0(b, j);
-	/* Always the word itself, not the slot's guess as in allocation: frees
-	 * come in any order, and whether the block is in the last word touched
-	 * would be a branch mispredicted that often; the load costs what the
-	 * guess's store-forwarded load does. */
-	uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
-	uint64_t nw;
-	for (;;) {
-		if (!l0_run_allocated(w, &r))
-			return buddy_free_refused(b, g, s);
-		nw = (w & ~r.span) | (LSB2 & r.span);
-		if (atomic_compare_exchange_strong(wp, &w, nw))
-			break;
-	}
-	atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
-	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
-	buddy_summarise(b, 0, j, nw);
-	return IOVA_OK;
-}
-
 /*
- * The lanes' versions (dispatch.c): one attempt, no loop, no call, so that the
- * compiler keeps everything in registers. False means "not this way", with
- * nothing changed; the caller then takes the general path, which retries,
- * explains a refusal and raises hints.
+ * One attempt, no loop, no call, so that the domain's lanes (dispatch.c)
+ * keep everything in registers. A failed attempt changes nothing; the caller
+ * then takes the general path, which retries, explains a refusal and raises
+ * hints.
  */
 
 /**
@@ -169,16 +156,11 @@ static inline __attribute__((always_inline)) bool buddy_claim_once(struct buddy 
 	const uint64_t j = atomic_load_explicit(&slot->l0_word, memory_order_relaxed);
 	if (!buddy_has_word(b, 0, j))
 		return false; /* also the "no word yet" marker UINT64_MAX */
-	uint64_t w = atomic_load_explicit(&slot->l0_value, memory_order_relaxed);
-	const struct l0_fit *t = &l0_fits[order];
-	const uint64_t cand = l0_fit_high(eq_mask(w, L0_FIELD_BITS, ST_FREE), t, ~UINT64_C(0));
-	if (!cand)
+	uint64_t w = atomic_load_explicit(&slot->l0_value, memory_order_relaxed), nw;
+	unsigned bit;
+	if (!l0_claim_value(w, &l0_fits[order], ~UINT64_C(0), l0_run_pattern[granules], placement == IOVA_PLACE_TOP_DOWN,
+			    &bit, &nw))
 		return false;
-	const unsigned bit = (placement == IOVA_PLACE_TOP_DOWN ? 63u - (unsigned)__builtin_clzll(cand)
-								: (unsigned)__builtin_ctzll(cand)) - t->top;
-	const uint64_t pattern = l0_run_pattern[granules];
-	const uint64_t high = pattern & UINT64_C(0xAAAAAAAAAAAAAAAA);
-	const uint64_t nw = (w & ~((high | high >> 1) << bit)) | (pattern << bit);
 	if (!atomic_compare_exchange_strong(buddy_word0(b, j), &w, nw))
 		return false;
 	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
@@ -189,19 +171,21 @@ static inline __attribute__((always_inline)) bool buddy_claim_once(struct buddy 
 /* What buddy_free_once() did. */
 enum buddy_free_once {
 	BUDDY_FREED,          /* done */
-	BUDDY_FREED_HINT_LOW, /* freed; the caller owes buddy_summarise() */
-	BUDDY_NOT_FREED,      /* nothing changed: the general path does the free */
+	BUDDY_FREED_HINT_LOW, /* freed; the caller owes buddy_sync_up(SYNC_RAISE) */
+	BUDDY_REFUSED,        /* not allocated as one allocation of this size: nothing changed */
+	BUDDY_RACED,          /* another thread changed the word first: nothing changed, try again */
 };
 
 /**
  * buddy_free_once() - block @g of @s granules (one run in one level-0 word:
  * g aligned, s <= 16, the caller checked) made free with one
  * compare-and-swap.
- * Return: BUDDY_NOT_FREED if the run is not allocated as one allocation of
- * exactly @s granules or another thread changed the word first; else
- * BUDDY_FREED, or BUDDY_FREED_HINT_LOW with the word's new value in *@after
- * when the parent's hint must be raised (buddy_summary_low(), read after
- * the compare-and-swap as summary.c requires).
+ * Return: BUDDY_REFUSED if the run is not allocated as one allocation of
+ * exactly @s granules; BUDDY_RACED if another thread changed the word
+ * first; else BUDDY_FREED, or BUDDY_FREED_HINT_LOW with the word's new
+ * value in *@after when the parent's hint must be raised
+ * (buddy_summary_low(), read after the compare-and-swap as summary.c
+ * requires).
  */
 static inline __attribute__((always_inline)) enum buddy_free_once
 buddy_free_once(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index, uint64_t *after)
@@ -209,12 +193,16 @@ buddy_free_once(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index, ui
 	const uint64_t j = g >> L0_FIELDS_LOG2;
 	const struct l0_run r = l0_run_at(g, s);
 	_Atomic uint64_t *wp = buddy_word0(b, j);
+	/* Always the word itself, not the slot's guess as in allocation: frees
+	 * come in any order, and whether the block is in the last word touched
+	 * would be a branch mispredicted that often; the load costs what the
+	 * guess's store-forwarded load does. */
 	uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
 	if (!l0_run_allocated(w, &r))
-		return BUDDY_NOT_FREED;
+		return BUDDY_REFUSED;
 	const uint64_t nw = (w & ~r.span) | (LSB2 & r.span);
 	if (!atomic_compare_exchange_strong(wp, &w, nw))
-		return BUDDY_NOT_FREED;
+		return BUDDY_RACED;
 	struct buddy_slot *slot = &b->slots[slot_index];
 	atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
 	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
@@ -223,6 +211,27 @@ buddy_free_once(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index, ui
 		return BUDDY_FREED_HINT_LOW;
 	}
 	return BUDDY_FREED;
+}
+
+/* buddy_free_small() - the common case: an allocation of at most 16 granules,
+ * one run in one level-0 word (g aligned, s <= 16: the caller checked). Same
+ * rules and results as the general path. */
+static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index)
+{
+	uint64_t after;
+	for (;;) {
+		switch (buddy_free_once(b, g, s, slot_index, &after)) {
+		case BUDDY_FREED:
+			return IOVA_OK;
+		case BUDDY_FREED_HINT_LOW:
+			buddy_sync_up(b, 0, g >> L0_FIELDS_LOG2, after, SYNC_RAISE);
+			return IOVA_OK;
+		case BUDDY_REFUSED:
+			return buddy_free_refused(b, g, s);
+		case BUDDY_RACED:
+			break;
+		}
+	}
 }
 
 #endif

@@ -74,16 +74,6 @@ static inline uint64_t runs_of(uint64_t g, unsigned fb, unsigned m)
 	return g;
 }
 
-/* Lowest bits of fields whose index is a multiple of a (a a power of two). */
-static inline uint64_t aligned_fields(unsigned fb, unsigned a)
-{
-	uint64_t m = 0;
-	unsigned n = 64 / fb;
-	for (unsigned i = 0; i < n; i += a)
-		m |= UINT64_C(1) << (i * fb);
-	return m;
-}
-
 /* Lowest bits of fields lo..hi inclusive. */
 static inline uint64_t field_range(unsigned fb, unsigned lo, unsigned hi)
 {

@@ -28,6 +28,9 @@ static iova_status check_config(const iova_domain_config *c, unsigned *granule_s
 	return IOVA_OK;
 }
 
+_Static_assert(IOVA_COLOUR_DOMAIN % _Alignof(iova_domain) == 0 && IOVA_COLOUR_DOMAIN + sizeof(iova_domain) <= 0xa00,
+	       "struct iova_domain outgrew its colour (prim/memory.h)");
+
 iova_status iova_domain_create(const iova_domain_config *config, iova_domain **out)
 {
 	if (!out)
@@ -43,7 +46,7 @@ iova_status iova_domain_create(const iova_domain_config *config, iova_domain **o
 	if (!ops)
 		return IOVA_ERR_INVALID_ARGUMENT;
 
-	iova_domain *d = calloc(1, sizeof *d);
+	iova_domain *d = iova_alloc_coloured(sizeof *d, IOVA_COLOUR_DOMAIN);
 	if (!d)
 		return IOVA_ERR_NO_MEMORY;
 	d->config = *config;
@@ -58,14 +61,14 @@ iova_status iova_domain_create(const iova_domain_config *config, iova_domain **o
 	d->ops = ops;
 	d->counters = aligned_alloc(IOVA_WRITE_SPAN, IOVA_THREAD_SLOTS * sizeof *d->counters);
 	if (!d->counters) {
-		free(d);
+		iova_free_coloured(d, IOVA_COLOUR_DOMAIN);
 		return IOVA_ERR_NO_MEMORY;
 	}
 	memset(d->counters, 0, IOVA_THREAD_SLOTS * sizeof *d->counters);
 	st = ops->create(&d->space, config->options, &d->strategy);
 	if (st) {
 		free(d->counters);
-		free(d);
+		iova_free_coloured(d, IOVA_COLOUR_DOMAIN);
 		return st;
 	}
 	d->config.iommu = NULL;
@@ -89,7 +92,7 @@ void iova_domain_destroy(iova_domain *d)
 	iommu_destroy(d);
 	d->ops->destroy(d->strategy);
 	free(d->counters);
-	free(d);
+	iova_free_coloured(d, IOVA_COLOUR_DOMAIN);
 }
 
 iova_domain_config iova_domain_get_config(const iova_domain *d) { return d->config; }

@@ -100,7 +100,9 @@ enum {
  * granules less than 16 apart, and aligned buddies of any order, never share
  * a pair (tests/test_cache_map.c), and two granules at any distance share
  * one with probability about 1/32. A bijection that keeps every granule in
- * its page, so the map touches the same pages as one in address order; and
+ * its page (4096 entries from a multiple of 4096; the map itself starts at
+ * page offset IOVA_COLOUR_CACHE_MAP, prim/memory.h), so the map touches the
+ * same pages as one in address order; and
  * a run of consecutive granules keeps 32 pairs busy, a byte further on in
  * each for each 32 granules, so a thread sweeping its blocks in order still
  * hits its L1 cache (a plain rotation, 128 bytes per granule across a whole

@@ -98,11 +98,15 @@ static void cache_destroy(void *state)
 	}
 	if (c->below)
 		c->inner->destroy(c->below);
-	iova_release((void *)c->map, c->map_bytes);
+	iova_release_coloured((void *)c->map, c->map_bytes, IOVA_COLOUR_CACHE_MAP);
 	iova_lock_destroy(&c->shared_lock);
 	iova_quiesce_destroy(&c->q);
-	free(c);
+	iova_free_coloured(c, IOVA_COLOUR_CACHE);
 }
+
+_Static_assert(IOVA_COLOUR_CACHE % _Alignof(struct cache) == 0 && IOVA_COLOUR_CACHE + sizeof(struct cache) <= 0x400,
+	       "struct cache outgrew its colour (prim/memory.h)");
+_Static_assert(IOVA_COLOUR_CACHE_MAP % IOVA_WRITE_SPAN == 0, "the state map's pairs must stay whole spans");
 
 iova_status iova_cache_create(const iova_strategy_ops *inner, const iova_space *space, const char *options, void **state)
 {
@@ -111,12 +115,11 @@ iova_status iova_cache_create(const iova_strategy_ops *inner, const iova_space *
 	iova_status st = parse(inner, options, &o, &rest, NULL, 0);
 	if (st)
 		return st;
-	struct cache *c = aligned_alloc(_Alignof(struct cache), iova_round_up(sizeof *c, _Alignof(struct cache)));
+	struct cache *c = iova_alloc_coloured(sizeof *c, IOVA_COLOUR_CACHE);
 	if (!c) {
 		free(rest);
 		return IOVA_ERR_NO_MEMORY;
 	}
-	memset(c, 0, sizeof *c);
 	c->inner = inner;
 	c->space = *space;
 	c->o = o;
@@ -138,7 +141,7 @@ iova_status iova_cache_create(const iova_strategy_ops *inner, const iova_space *
 	c->map_granules = space->end - space->first;
 	c->map_by_address = inner->spreads_threads;
 	c->map_bytes = (size_t)iova_round_up(c->map_granules, UINT64_C(1) << CACHE_MAP_PAGE_LOG2);
-	c->map = iova_reserve(c->map_bytes);
+	c->map = iova_reserve_coloured(c->map_bytes, IOVA_COLOUR_CACHE_MAP);
 	c->slot_stride = iova_round_up(sizeof(struct cache_slot) + c->nclasses * sizeof(struct cache_pair), IOVA_WRITE_SPAN);
 	c->slots = aligned_alloc(IOVA_WRITE_SPAN, IOVA_THREAD_SLOTS * c->slot_stride);
 	c->depots = aligned_alloc(_Alignof(struct depot), c->nclasses * sizeof(struct depot));
@@ -189,7 +192,7 @@ static uint64_t magazine_count(const struct cache *c)
 
 static uint64_t own_metadata(const struct cache *c)
 {
-	return sizeof *c + IOVA_THREAD_SLOTS * c->slot_stride + c->nclasses * sizeof(struct depot) +
+	return iova_coloured_bytes(sizeof *c, IOVA_COLOUR_CACHE) + IOVA_THREAD_SLOTS * c->slot_stride + c->nclasses * sizeof(struct depot) +
 	       magazine_count(c) * (sizeof(struct magazine) + c->o.magazine_size * sizeof(uint64_t));
 }
 

@@ -3,6 +3,7 @@
 #include "memory.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
@@ -31,12 +32,50 @@ void iova_release(void *p, size_t bytes)
 		munmap(p, bytes ? bytes : 1);
 }
 
+#define COLOUR_PAGE 4096u
+
+size_t iova_coloured_bytes(size_t bytes, size_t colour)
+{
+	return (colour + bytes + COLOUR_PAGE - 1) & ~(size_t)(COLOUR_PAGE - 1);
+}
+
+void *iova_alloc_coloured(size_t bytes, size_t colour)
+{
+	const size_t total = iova_coloured_bytes(bytes, colour);
+	char *base = aligned_alloc(COLOUR_PAGE, total);
+	if (!base)
+		return NULL;
+	memset(base, 0, total);
+	return base + colour;
+}
+
+void iova_free_coloured(void *p, size_t colour)
+{
+	if (p)
+		free((char *)p - colour);
+}
+
+void *iova_reserve_coloured(size_t bytes, size_t colour)
+{
+	char *base = iova_reserve(colour + bytes);
+	return base ? base + colour : NULL;
+}
+
+void iova_release_coloured(void *p, size_t bytes, size_t colour)
+{
+	if (p)
+		iova_release((char *)p - colour, colour + bytes);
+}
+
 uint64_t iova_resident_bytes(const void *p, size_t bytes)
 {
 	if (!p || !bytes)
 		return 0;
 	size_t ps = page_size();
-	size_t pages = (bytes + ps - 1) / ps;
+	/* Every page [p, p+bytes) touches; p need not start one (colours). */
+	const size_t lead = (uintptr_t)p & (ps - 1);
+	p = (const char *)p - lead;
+	size_t pages = (lead + bytes + ps - 1) / ps;
 	unsigned char vec[4096];
 	uint64_t resident = 0;
 	for (size_t done = 0; done < pages;) {

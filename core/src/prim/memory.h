@@ -31,8 +31,8 @@ void iova_release(void *p, size_t bytes);
  * 22 ns instead of 17. The structures read or written on every operation
  * therefore start at fixed, distinct offsets, clear of the first bytes of
  * every 256 (where the default 1280-byte magazines start) and of each
- * other (so the state bytes of the blocks at the regions' starts, every
- * 4096th byte of the map, are at 0x880); the table is kept here, in one place, so that they stay distinct.
+ * other: the state bytes of the blocks at the regions' starts, every 4096th
+ * byte of the map, are then at 0x880. One table, so that they stay apart.
  */
 enum iova_page_colour {
 	IOVA_COLOUR_CACHE = 0x240,     /* struct cache (cache/cache.h): read on every hit; 0x1c0 bytes */

@@ -192,7 +192,8 @@ static uint64_t magazine_count(const struct cache *c)
 
 static uint64_t own_metadata(const struct cache *c)
 {
-	return iova_coloured_bytes(sizeof *c, IOVA_COLOUR_CACHE) + IOVA_THREAD_SLOTS * c->slot_stride + c->nclasses * sizeof(struct depot) +
+	return iova_coloured_bytes(sizeof *c, IOVA_COLOUR_CACHE) + IOVA_THREAD_SLOTS * c->slot_stride +
+	       c->nclasses * sizeof(struct depot) +
 	       magazine_count(c) * (sizeof(struct magazine) + c->o.magazine_size * sizeof(uint64_t));
 }
 

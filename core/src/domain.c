@@ -61,14 +61,14 @@ iova_status iova_domain_create(const iova_domain_config *config, iova_domain **o
 	d->ops = ops;
 	d->counters = aligned_alloc(IOVA_WRITE_SPAN, IOVA_THREAD_SLOTS * sizeof *d->counters);
 	if (!d->counters) {
-		iova_free_coloured(d, IOVA_COLOUR_DOMAIN);
+		iova_free_coloured(d);
 		return IOVA_ERR_NO_MEMORY;
 	}
 	memset(d->counters, 0, IOVA_THREAD_SLOTS * sizeof *d->counters);
 	st = ops->create(&d->space, config->options, &d->strategy);
 	if (st) {
 		free(d->counters);
-		iova_free_coloured(d, IOVA_COLOUR_DOMAIN);
+		iova_free_coloured(d);
 		return st;
 	}
 	d->config.iommu = NULL;
@@ -92,7 +92,7 @@ void iova_domain_destroy(iova_domain *d)
 	iommu_destroy(d);
 	d->ops->destroy(d->strategy);
 	free(d->counters);
-	iova_free_coloured(d, IOVA_COLOUR_DOMAIN);
+	iova_free_coloured(d);
 }
 
 iova_domain_config iova_domain_get_config(const iova_domain *d) { return d->config; }

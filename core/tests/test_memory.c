@@ -31,29 +31,30 @@ int main(void)
 			CHECK(p != NULL);
 			if (!p)
 				continue;
-			CHECK_EQ((uintptr_t)p & 4095, colours[c]);
+			CHECK_EQ((uintptr_t)p & (IOVA_COLOUR_PAGE - 1), colours[c]);
 			CHECK(iova_coloured_bytes(sizes[s], colours[c]) >= colours[c] + sizes[s]);
-			CHECK_EQ(iova_coloured_bytes(sizes[s], colours[c]) % 4096, 0);
+			CHECK_EQ(iova_coloured_bytes(sizes[s], colours[c]) % IOVA_COLOUR_PAGE, 0);
 			check_zero_and_fill(p, sizes[s]);
-			iova_free_coloured(p, colours[c]);
+			iova_free_coloured(p);
 
 			unsigned char *r = iova_reserve_coloured(sizes[s], colours[c]);
 			CHECK(r != NULL);
 			if (!r)
 				continue;
-			CHECK_EQ((uintptr_t)r & 4095, colours[c]);
+			CHECK_EQ((uintptr_t)r & (IOVA_COLOUR_PAGE - 1), colours[c]);
 			check_zero_and_fill(r, sizes[s]);
 			CHECK(iova_resident_bytes(r, sizes[s]) >= 4096); /* written: backed */
-			iova_release_coloured(r, sizes[s], colours[c]);
+			iova_release_coloured(r, sizes[s]);
 		}
-	iova_free_coloured(NULL, 64); /* a no-op, as free(NULL) */
+	iova_free_coloured(NULL); /* a no-op, as free(NULL) */
 
 	/* The table: distinct, and clear of the first 32 bytes of every 256,
 	 * where the default magazines' headers and first entries sit. */
 	static const size_t table[] = {IOVA_COLOUR_CACHE, IOVA_COLOUR_CACHE_MAP, IOVA_COLOUR_DOMAIN};
-	for (size_t i = 0; i < 3; i++) {
+	const size_t n = sizeof table / sizeof table[0];
+	for (size_t i = 0; i < n; i++) {
 		CHECK(table[i] % 256 >= 32);
-		for (size_t j = i + 1; j < 3; j++)
+		for (size_t j = i + 1; j < n; j++)
 			CHECK(table[i] != table[j]);
 	}
 
@@ -62,11 +63,11 @@ int main(void)
 	iova_domain *d = NULL;
 	CHECK_EQ(iova_domain_create(&cfg, &d), IOVA_OK);
 	if (d) {
-		CHECK_EQ((uintptr_t)d & 4095, IOVA_COLOUR_DOMAIN);
+		CHECK_EQ((uintptr_t)d & (IOVA_COLOUR_PAGE - 1), IOVA_COLOUR_DOMAIN);
 		CHECK(d->fast_cache != NULL);
 		if (d->fast_cache) {
-			CHECK_EQ((uintptr_t)d->fast_cache & 4095, IOVA_COLOUR_CACHE);
-			CHECK_EQ((uintptr_t)d->fast_cache->map & 4095, IOVA_COLOUR_CACHE_MAP);
+			CHECK_EQ((uintptr_t)d->fast_cache & (IOVA_COLOUR_PAGE - 1), IOVA_COLOUR_CACHE);
+			CHECK_EQ((uintptr_t)d->fast_cache->map & (IOVA_COLOUR_PAGE - 1), IOVA_COLOUR_CACHE_MAP);
 		}
 		iova_domain_destroy(d);
 	}

@@ -98,10 +98,10 @@ static void cache_destroy(void *state)
 	}
 	if (c->below)
 		c->inner->destroy(c->below);
-	iova_release_coloured((void *)c->map, c->map_bytes, IOVA_COLOUR_CACHE_MAP);
+	iova_release_coloured((void *)c->map, c->map_bytes);
 	iova_lock_destroy(&c->shared_lock);
 	iova_quiesce_destroy(&c->q);
-	iova_free_coloured(c, IOVA_COLOUR_CACHE);
+	iova_free_coloured(c);
 }
 
 _Static_assert(IOVA_COLOUR_CACHE % _Alignof(struct cache) == 0 && IOVA_COLOUR_CACHE + sizeof(struct cache) <= 0x400,

@@ -32,27 +32,29 @@ void iova_release(void *p, size_t bytes)
 		munmap(p, bytes ? bytes : 1);
 }
 
-#define COLOUR_PAGE 4096u
+/* The start of the allocation or reservation that coloured @p: its colour
+ * is below IOVA_COLOUR_PAGE, so the caller need not say it again. */
+static char *colour_base(void *p) { return (char *)((uintptr_t)p & ~(uintptr_t)(IOVA_COLOUR_PAGE - 1)); }
 
 size_t iova_coloured_bytes(size_t bytes, size_t colour)
 {
-	return (colour + bytes + COLOUR_PAGE - 1) & ~(size_t)(COLOUR_PAGE - 1);
+	return (colour + bytes + IOVA_COLOUR_PAGE - 1) & ~(size_t)(IOVA_COLOUR_PAGE - 1);
 }
 
 void *iova_alloc_coloured(size_t bytes, size_t colour)
 {
 	const size_t total = iova_coloured_bytes(bytes, colour);
-	char *base = aligned_alloc(COLOUR_PAGE, total);
+	char *base = aligned_alloc(IOVA_COLOUR_PAGE, total);
 	if (!base)
 		return NULL;
 	memset(base, 0, total);
 	return base + colour;
 }
 
-void iova_free_coloured(void *p, size_t colour)
+void iova_free_coloured(void *p)
 {
 	if (p)
-		free((char *)p - colour);
+		free(colour_base(p));
 }
 
 void *iova_reserve_coloured(size_t bytes, size_t colour)
@@ -61,10 +63,10 @@ void *iova_reserve_coloured(size_t bytes, size_t colour)
 	return base ? base + colour : NULL;
 }
 
-void iova_release_coloured(void *p, size_t bytes, size_t colour)
+void iova_release_coloured(void *p, size_t bytes)
 {
 	if (p)
-		iova_release((char *)p - colour, colour + bytes);
+		iova_release(colour_base(p), (size_t)((char *)p - colour_base(p)) + bytes);
 }
 
 uint64_t iova_resident_bytes(const void *p, size_t bytes)

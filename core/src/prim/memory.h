@@ -34,26 +34,27 @@ void iova_release(void *p, size_t bytes);
  * other: the state bytes of the blocks at the regions' starts, every 4096th
  * byte of the map, are then at 0x880. One table, so that they stay apart.
  */
+#define IOVA_COLOUR_PAGE 4096u /* what 4K aliasing compares: the low 12 bits */
+
 enum iova_page_colour {
-	IOVA_COLOUR_CACHE = 0x240,     /* struct cache (cache/cache.h): read on every hit; 0x1c0 bytes */
+	IOVA_COLOUR_CACHE = 0x240,     /* struct cache: read on every hit (its end: cache/layer.c) */
 	IOVA_COLOUR_CACHE_MAP = 0x880, /* the cache's state map (128-byte pairs: a multiple of 128) */
-	IOVA_COLOUR_DOMAIN = 0x940,    /* struct iova_domain (domain.h): read on every call; 0x98 bytes */
+	IOVA_COLOUR_DOMAIN = 0x940,    /* struct iova_domain: read on every call (its end: domain.c) */
 };
 
 /** iova_alloc_coloured() - @bytes of zeroed heap memory starting at page
- * offset @colour (a multiple of 64, below 4096); NULL when the host refuses.
- * Free with iova_free_coloured() and the same colour. */
+ * offset @colour (a multiple of 64, below IOVA_COLOUR_PAGE); NULL when the
+ * host refuses. Free with iova_free_coloured(). */
 void *iova_alloc_coloured(size_t bytes, size_t colour);
-void iova_free_coloured(void *p, size_t colour);
+void iova_free_coloured(void *p);
 /** iova_coloured_bytes() - what iova_alloc_coloured(@bytes, @colour) takes
  * from the host, for metadata reports. */
 size_t iova_coloured_bytes(size_t bytes, size_t colour);
 
 /** iova_reserve_coloured() - iova_reserve() of @bytes starting at page
- * offset @colour; release with iova_release_coloured() and the same
- * arguments. */
+ * offset @colour; release with iova_release_coloured() and the same @bytes. */
 void *iova_reserve_coloured(size_t bytes, size_t colour);
-void iova_release_coloured(void *p, size_t bytes, size_t colour);
+void iova_release_coloured(void *p, size_t bytes);
 
 /** iova_resident_bytes() - bytes the host currently backs in the pages that
  * [p, p+bytes) touches (whole pages: p need not start one). */

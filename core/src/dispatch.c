@@ -207,8 +207,7 @@ static iova_status alloc_buddy_lane(iova_domain *d, const iova_request *r, iova_
 		const uint64_t granules = (r->size + d->granule_mask) >> d->space.granule_shift;
 		uint64_t g;
 		if (IOVA_LIKELY(granules <= 16) &&
-		    IOVA_LIKELY(buddy_claim_once(d->fast_buddy, slot, iova_log2_ceil(granules), granules, r->placement,
-						 &g))) {
+		    IOVA_LIKELY(buddy_claim_once(d->fast_buddy, slot, granules, r->placement, &g))) {
 			alloc_done(d, r, g, granules, slot, out);
 			return IOVA_OK;
 		}

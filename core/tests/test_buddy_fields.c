@@ -6,12 +6,13 @@
  * every run for every order, best_fit() must return the candidates whose
  * buddy is taken when there are any and all candidates otherwise, and
  * l0_fit_high() (the level-0 claims' carries) must pick what best_fit()
- * picks, at every alignment.
+ * picks, at every alignment. The lanes' table of run shapes (buddy/fast.h)
+ * must agree with the fields and orders they stand for.
  */
 #include "check.h"
 #include "testutil.h"
 #include "internal.h"
-#include "buddy/fields.h"
+#include "buddy/fast.h"
 
 /* Field i of a level-0 word is free. */
 static bool free_at(uint64_t w, unsigned i) { return ((w >> (2 * i)) & 3) == ST_FREE; }
@@ -69,8 +70,30 @@ static void check_word(uint64_t w)
 	}
 }
 
+/* l0_shapes[n]: the fields of n granules, ALLOC_START then ALLOC_CONT, and
+ * the fit of order ceil(log2(n)); l0_fits' complements. */
+static void check_shapes(void)
+{
+	for (unsigned k = 0; k <= 4; k++) {
+		CHECK_EQ(l0_fits[k].not_high, ~l0_fits[k].high);
+		CHECK_EQ(l0_fits[k].not_high2, ~l0_fits[k].high2);
+	}
+	for (unsigned n = 1; n <= 16; n++) {
+		const struct l0_shape *sh = &l0_shapes[n];
+		uint64_t pattern = 0, span = 0;
+		for (unsigned i = 0; i < n; i++) {
+			pattern |= (uint64_t)(i ? ST_ALLOC_CONT : ST_ALLOC_START) << (2 * i);
+			span |= UINT64_C(3) << (2 * i);
+		}
+		CHECK_MSG(sh->pattern == pattern && sh->span == span && sh->fit == &l0_fits[iova_log2_ceil(n)],
+			  "l0_shapes[%u]: pattern %016llx span %016llx fit %td", n, (unsigned long long)sh->pattern,
+			  (unsigned long long)sh->span, sh->fit - l0_fits);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	check_shapes();
 	const uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
 	test_rng rng;
 	rng_seed(&rng, seed);

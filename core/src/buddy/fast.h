@@ -15,31 +15,43 @@
 iova_status buddy_free_refused(const struct buddy *b, uint64_t g, uint64_t s);
 iova_status buddy_alloc_slow(void *state, const iova_req *req, uint64_t *first_granule);
 
-/* The fields of an allocation of n granules (1..16) at level 0, from bit 0:
- * ALLOC_START then ALLOC_CONT; and the mask of those fields. */
-#define L0_RUN(n) ((UINT64_C(0xAAAAAAAAAAAAAAAA) & ((UINT64_C(1) << (2 * (n))) - 1)) | ST_ALLOC_START)
-static const uint64_t l0_run_pattern[17] = {
-	0, L0_RUN(1), L0_RUN(2), L0_RUN(3), L0_RUN(4), L0_RUN(5), L0_RUN(6), L0_RUN(7), L0_RUN(8),
-	L0_RUN(9), L0_RUN(10), L0_RUN(11), L0_RUN(12), L0_RUN(13), L0_RUN(14), L0_RUN(15), L0_RUN(16),
+/*
+ * The shape of an allocation of n granules (1..16) at level 0, looked up by
+ * n on the hot paths instead of computed: its fields from bit 0 (ALLOC_START,
+ * then ALLOC_CONT), both bits of each of those fields, and the fit of its
+ * order (l0_fits[ceil(log2(n))]).
+ */
+struct l0_shape {
+	uint64_t pattern, span;
+	const struct l0_fit *fit;
+} __attribute__((aligned(32))); /* a shift, not a multiply, to index */
+
+#define L0_SPAN(n) ((UINT64_C(1) << (2 * (n))) - 1)
+#define L0_SHAPE(n, k) {(UINT64_C(0xAAAAAAAAAAAAAAAA) & L0_SPAN(n)) | ST_ALLOC_START, L0_SPAN(n), &l0_fits[k]}
+static const struct l0_shape l0_shapes[17] = {
+	{0, 0, &l0_fits[0]}, L0_SHAPE(1, 0),  L0_SHAPE(2, 1),  L0_SHAPE(3, 2),  L0_SHAPE(4, 2),  L0_SHAPE(5, 3),
+	L0_SHAPE(6, 3),      L0_SHAPE(7, 3),  L0_SHAPE(8, 3),  L0_SHAPE(9, 4),  L0_SHAPE(10, 4), L0_SHAPE(11, 4),
+	L0_SHAPE(12, 4),     L0_SHAPE(13, 4), L0_SHAPE(14, 4), L0_SHAPE(15, 4), L0_SHAPE(16, 4),
 };
-#undef L0_RUN
+#undef L0_SHAPE
+#undef L0_SPAN
 
 /*
- * The value word value @w takes when the best fitting run allowed by @t and
- * @allowed (l0_fit_high()) receives @pattern (l0_run_pattern[granules]) at
- * the preferred end. Return: true, with the new value in *@nw and the run's
+ * The value word value @w takes when the best fitting run allowed by
+ * @allowed (l0_fit_high() with @sh's fit) receives @sh's pattern at the
+ * preferred end. Return: true, with the new value in *@nw and the run's
  * first bit in *@bit; false if nothing fits.
  */
-static inline __attribute__((always_inline)) bool l0_claim_value(uint64_t w, const struct l0_fit *t, uint64_t allowed,
-								 uint64_t pattern, bool top_down, unsigned *bit,
+static inline __attribute__((always_inline)) bool l0_claim_value(uint64_t w, const struct l0_shape *sh,
+								 uint64_t allowed, bool top_down, unsigned *bit,
 								 uint64_t *nw)
 {
+	const struct l0_fit *t = sh->fit;
 	const uint64_t cand = l0_fit_high(eq_mask(w, L0_FIELD_BITS, ST_FREE), t, allowed);
 	if (!cand)
 		return false;
 	*bit = (top_down ? 63u - (unsigned)__builtin_clzll(cand) : (unsigned)__builtin_ctzll(cand)) - t->top;
-	const uint64_t high = pattern & UINT64_C(0xAAAAAAAAAAAAAAAA);
-	*nw = (w & ~((high | high >> 1) << *bit)) | (pattern << *bit); /* both bits of every field of the run */
+	*nw = (w & ~(sh->span << *bit)) | (sh->pattern << *bit);
 	return true;
 }
 
@@ -57,7 +69,8 @@ static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b
 	if (!buddy_has_word(b, 0, j))
 		return false; /* also the "no word yet" marker UINT64_MAX */
 	const uint64_t ws = j << L0_FIELDS_LOG2;
-	const struct l0_fit *t = &l0_fits[req->order];
+	const struct l0_shape *sh = &l0_shapes[req->granules];
+	const struct l0_fit *t = sh->fit;
 	uint64_t allowed = ~UINT64_C(0); /* at the runs' highest bits (l0_fit_high()) */
 	if (windowed) {
 		if (ws < req->lo || ws + (1u << L0_FIELDS_LOG2) > req->hi)
@@ -68,12 +81,11 @@ static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b
 					   : stride_mask[iova_log2_floor(req->align) + 1] << t->top;
 	}
 	_Atomic uint64_t *wp = buddy_word0(b, j);
-	const uint64_t pattern = l0_run_pattern[req->granules];
 	const bool top_down = req->placement == IOVA_PLACE_TOP_DOWN;
 	for (;;) {
 		unsigned bit;
 		uint64_t nw;
-		if (!l0_claim_value(w, t, allowed, pattern, top_down, &bit, &nw)) {
+		if (!l0_claim_value(w, sh, allowed, top_down, &bit, &nw)) {
 			if (!guessed)
 				return false;
 			guessed = false; /* the guess may predate frees by other threads */
@@ -123,9 +135,8 @@ struct l0_run {
 static inline struct l0_run l0_run_at(uint64_t g, uint64_t s)
 {
 	const unsigned bit = (unsigned)(g & 31) * 2;
-	const uint64_t want = l0_run_pattern[s] << bit;
-	const uint64_t high = want & UINT64_C(0xAAAAAAAAAAAAAAAA);
-	return (struct l0_run){want, high | high >> 1, bit + 2 * (unsigned)s};
+	const struct l0_shape *sh = &l0_shapes[s];
+	return (struct l0_run){sh->pattern << bit, sh->span << bit, bit + 2 * (unsigned)s};
 }
 
 /* Whether word value @w holds run @r as one allocation of exactly its size. */
@@ -142,15 +153,14 @@ static inline bool l0_run_allocated(uint64_t w, const struct l0_run *r)
  */
 
 /**
- * buddy_claim_once() - a block of @granules (at most 16, of order @order)
- * anywhere, in the last level-0 word slot @slot_index touched, from the
+ * buddy_claim_once() - a block of @granules (1 to 16) anywhere, in the last level-0 word slot @slot_index touched, from the
  * value it left there, with one compare-and-swap.
  * Return: true and the block's first granule in *@out; false if that word
  * has no fitting block by that value, or another thread changed it.
  */
 static inline __attribute__((always_inline)) bool buddy_claim_once(struct buddy *b, unsigned slot_index,
-								   unsigned order, uint64_t granules,
-								   iova_placement placement, uint64_t *out)
+								   uint64_t granules, iova_placement placement,
+								   uint64_t *out)
 {
 	struct buddy_slot *slot = &b->slots[slot_index];
 	const uint64_t j = atomic_load_explicit(&slot->l0_word, memory_order_relaxed);
@@ -158,8 +168,7 @@ static inline __attribute__((always_inline)) bool buddy_claim_once(struct buddy 
 		return false; /* also the "no word yet" marker UINT64_MAX */
 	uint64_t w = atomic_load_explicit(&slot->l0_value, memory_order_relaxed), nw;
 	unsigned bit;
-	if (!l0_claim_value(w, &l0_fits[order], ~UINT64_C(0), l0_run_pattern[granules], placement == IOVA_PLACE_TOP_DOWN,
-			    &bit, &nw))
+	if (!l0_claim_value(w, &l0_shapes[granules], ~UINT64_C(0), placement == IOVA_PLACE_TOP_DOWN, &bit, &nw))
 		return false;
 	if (!atomic_compare_exchange_strong(buddy_word0(b, j), &w, nw))
 		return false;

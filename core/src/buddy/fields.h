@@ -118,19 +118,22 @@ static inline uint64_t best_fit(uint64_t cand, uint64_t runs, unsigned fb, unsig
 struct l0_fit {
 	uint64_t low, high;   /* lowest and highest bits of the aligned groups of order k */
 	uint64_t low2, high2; /* the same for order k + 1 */
+	uint64_t not_high, not_high2; /* ~high, ~high2: one instruction each less */
 	unsigned top;         /* a group's highest bit, counted from its lowest: (2 << k) - 1 */
 	unsigned half;        /* bits in a group of order k: 2 << k */
 };
 
+#define L0_FIT(low, high, low2, high2, top, half) {low, high, low2, high2, ~(uint64_t)(high), ~(uint64_t)(high2), top, half}
 static const struct l0_fit l0_fits[5] = {
-	{LSB2, LSB2 << 1, LSB4, LSB4 << 3, 1, 2},
-	{LSB4, LSB4 << 3, UINT64_C(0x0101010101010101), UINT64_C(0x0101010101010101) << 7, 3, 4},
-	{UINT64_C(0x0101010101010101), UINT64_C(0x0101010101010101) << 7, UINT64_C(0x0001000100010001),
-	 UINT64_C(0x0001000100010001) << 15, 7, 8},
-	{UINT64_C(0x0001000100010001), UINT64_C(0x0001000100010001) << 15, UINT64_C(0x0000000100000001),
-	 UINT64_C(0x0000000100000001) << 31, 15, 16},
-	{UINT64_C(0x0000000100000001), UINT64_C(0x0000000100000001) << 31, UINT64_C(1), UINT64_C(1) << 63, 31, 32},
+	L0_FIT(LSB2, LSB2 << 1, LSB4, LSB4 << 3, 1, 2),
+	L0_FIT(LSB4, LSB4 << 3, UINT64_C(0x0101010101010101), UINT64_C(0x0101010101010101) << 7, 3, 4),
+	L0_FIT(UINT64_C(0x0101010101010101), UINT64_C(0x0101010101010101) << 7, UINT64_C(0x0001000100010001),
+	       UINT64_C(0x0001000100010001) << 15, 7, 8),
+	L0_FIT(UINT64_C(0x0001000100010001), UINT64_C(0x0001000100010001) << 15, UINT64_C(0x0000000100000001),
+	       UINT64_C(0x0000000100000001) << 31, 15, 16),
+	L0_FIT(UINT64_C(0x0000000100000001), UINT64_C(0x0000000100000001) << 31, UINT64_C(1), UINT64_C(1) << 63, 31, 32),
 };
+#undef L0_FIT
 
 /*
  * l0_fit_high() - best_fit() of the naturally aligned runs of 2^k free
@@ -143,8 +146,8 @@ static const struct l0_fit l0_fits[5] = {
 static inline uint64_t l0_fit_high(uint64_t f, const struct l0_fit *t, uint64_t allowed)
 {
 	const uint64_t x = f | UINT64_C(0xAAAAAAAAAAAAAAAA);
-	const uint64_t cand = ((x & ~t->high) + t->low) & t->high & allowed;
-	const uint64_t pairs = ((x & ~t->high2) + t->low2) & t->high2; /* at the upper half's highest bit */
+	const uint64_t cand = ((x & t->not_high) + t->low) & t->high & allowed;
+	const uint64_t pairs = ((x & t->not_high2) + t->low2) & t->high2; /* at the upper half's highest bit */
 	const uint64_t good = cand & ~(pairs | pairs >> t->half);
 	return good | (cand & -(uint64_t)!good); /* good ? good : cand, without a branch */
 }

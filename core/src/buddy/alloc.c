@@ -134,10 +134,11 @@ static void claimed(struct buddy *b, struct claim *c, unsigned L, uint64_t j, un
 static uint64_t full_split_fields(const struct buddy *b, unsigned L, uint64_t j, uint64_t w)
 {
 	const unsigned full = buddy_full_hint(b, L);
+	_Atomic uint8_t *const hints = buddy_hint(b, L, j << UP_FIELDS_LOG2); /* as in search_word() */
 	uint64_t out = 0;
 	for (uint64_t split = eq_mask(w, UP_FIELD_BITS, ST_SPLIT); split; split &= split - 1) {
 		unsigned bit = (unsigned)__builtin_ctzll(split);
-		if (atomic_load(buddy_hint(b, L, (j << UP_FIELDS_LOG2) | field_of_bit(bit, UP_FIELD_BITS))) >= full)
+		if (atomic_load(&hints[field_of_bit(bit, UP_FIELD_BITS)]) >= full)
 			out |= UINT64_C(1) << bit;
 	}
 	return out;
@@ -343,6 +344,9 @@ static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned 
 	const struct field_order order = field_order(b, c, L, j);
 	const unsigned need = c->order + 1, full = buddy_full_hint(b, L);
 	const uint64_t first_field = j << lv->fields_log2;
+	/* The word's hints, addressed once: every hint load below is an
+	 * atomic one, after which the compiler would reload the level's table. */
+	_Atomic uint8_t *const hints = buddy_hint(b, L, first_field);
 	const uint64_t others = excluded >= 0 ? ~(UINT64_C(1) << (excluded * UP_FIELD_BITS)) : ~UINT64_C(0);
 	for (;;) {
 		const uint64_t w = atomic_load(buddy_word(b, L, j));
@@ -364,7 +368,7 @@ static enum claim_result search_word(struct buddy *b, struct claim *c, unsigned 
 		uint64_t partly = 0, entirely = 0;
 		for (uint64_t split = eq_mask(w, UP_FIELD_BITS, ST_SPLIT) & others; split; split &= split - 1) {
 			const unsigned bit = (unsigned)__builtin_ctzll(split);
-			const unsigned h = atomic_load(buddy_hint(b, L, first_field | (bit / UP_FIELD_BITS)));
+			const unsigned h = atomic_load(&hints[bit / UP_FIELD_BITS]);
 			if (h >= full)
 				entirely |= UINT64_C(1) << bit;
 			else if (h >= need)

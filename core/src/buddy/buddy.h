@@ -101,7 +101,18 @@ enum sync_mode {
 	SYNC_LOWER, /* after a search found a hint too high: set that one exactly; the
 		     * ones above may stay high until a search looks under them */
 };
-unsigned buddy_word_vmax(const struct buddy *b, unsigned L, uint64_t j, uint64_t w);
+unsigned buddy_up_vmax(const struct buddy *b, unsigned L, uint64_t j, uint64_t w);
+
+/**
+ * buddy_word_vmax() - 1 + the largest order of a free block in word j of level
+ * L holding @w (0: nothing free); above level 0 it reads the hints of the
+ * word's SPLIT fields (buddy_up_vmax()). Level 0, the one every word switch
+ * and every raised hint asks about, is answered inline.
+ */
+static inline unsigned buddy_word_vmax(const struct buddy *b, unsigned L, uint64_t j, uint64_t w)
+{
+	return L == 0 ? l0_vmax(w) : buddy_up_vmax(b, L, j, w);
+}
 void buddy_sync_up(struct buddy *b, unsigned L, uint64_t j, uint64_t child_value, enum sync_mode mode);
 bool buddy_merge_child(struct buddy *b, unsigned L, uint64_t j, unsigned e);
 

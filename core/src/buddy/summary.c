@@ -21,24 +21,24 @@
 #include "buddy.h"
 
 /**
- * buddy_word_vmax() - 1 + the largest order of a free block in word j of level
- * L holding @w (0: nothing free), reading the hints of its SPLIT fields.
+ * buddy_up_vmax() - buddy_word_vmax() of word j of level L >= 1 holding @w,
+ * reading the hints of its SPLIT fields.
  *
  * A word whose fields are all free (FREE, or SPLIT with a full hint) counts
  * as one free block of the word's size: coalescing is lazy, the merge happens
  * when a request needs the block.
  */
-unsigned buddy_word_vmax(const struct buddy *b, unsigned L, uint64_t j, uint64_t w)
+unsigned buddy_up_vmax(const struct buddy *b, unsigned L, uint64_t j, uint64_t w)
 {
-	if (L == 0)
-		return l0_vmax(w);
 	const struct buddy_level *lv = &b->level[L];
 	const unsigned full = buddy_full_hint(b, L);
+	/* Addressed once: the compiler reloads the table after each atomic load. */
+	_Atomic uint8_t *const hints = buddy_hint(b, L, j << lv->fields_log2);
 	uint64_t fullish = eq_mask(w, UP_FIELD_BITS, ST_FREE);
 	unsigned v = 0;
 	for (uint64_t split = eq_mask(w, UP_FIELD_BITS, ST_SPLIT); split; split &= split - 1) {
 		unsigned e = field_of_bit((unsigned)__builtin_ctzll(split), UP_FIELD_BITS);
-		unsigned h = atomic_load(buddy_hint(b, L, (j << lv->fields_log2) | e));
+		unsigned h = atomic_load(&hints[e]);
 		if (h >= full)
 			fullish |= UINT64_C(1) << (e * UP_FIELD_BITS);
 		else if (h > v)

@@ -153,8 +153,9 @@ static inline bool l0_run_allocated(uint64_t w, const struct l0_run *r)
  */
 
 /**
- * buddy_claim_once() - a block of @granules (1 to 16) anywhere, in the last level-0 word slot @slot_index touched, from the
- * value it left there, with one compare-and-swap.
+ * buddy_claim_once() - a block of @granules (1 to 16) anywhere, in the
+ * last level-0 word slot @slot_index touched, from the value it left there,
+ * with one compare-and-swap.
  * Return: true and the block's first granule in *@out; false if that word
  * has no fitting block by that value, or another thread changed it.
  */

@@ -123,7 +123,8 @@ struct l0_fit {
 	unsigned half;        /* bits in a group of order k: 2 << k */
 };
 
-#define L0_FIT(low, high, low2, high2, top, half) {low, high, low2, high2, ~(uint64_t)(high), ~(uint64_t)(high2), top, half}
+#define L0_FIT(low, high, low2, high2, top, half) \
+	{low, high, low2, high2, ~(uint64_t)(high), ~(uint64_t)(high2), top, half}
 static const struct l0_fit l0_fits[5] = {
 	L0_FIT(LSB2, LSB2 << 1, LSB4, LSB4 << 3, 1, 2),
 	L0_FIT(LSB4, LSB4 << 3, UINT64_C(0x0101010101010101), UINT64_C(0x0101010101010101) << 7, 3, 4),

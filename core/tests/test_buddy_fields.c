@@ -67,6 +67,9 @@ static void check_word(uint64_t w)
 				  (unsigned long long)expect);
 		}
 		CHECK_EQ(l0_fit_high(g, t, ~UINT64_C(0)) >> t->top, want);
+		/* What the claims pass: the free fields' low bits, junk above. */
+		CHECK_EQ(l0_free_low(w) & LSB2, g);
+		CHECK_EQ(l0_fit_high(l0_free_low(w), t, ~UINT64_C(0)) >> t->top, want);
 	}
 }
 

@@ -47,7 +47,7 @@ static inline __attribute__((always_inline)) bool l0_claim_value(uint64_t w, con
 								 uint64_t *nw)
 {
 	const struct l0_fit *t = sh->fit;
-	const uint64_t cand = l0_fit_high(eq_mask(w, L0_FIELD_BITS, ST_FREE), t, allowed);
+	const uint64_t cand = l0_fit_high(l0_free_low(w), t, allowed);
 	if (!cand)
 		return false;
 	*bit = (top_down ? 63u - (unsigned)__builtin_clzll(cand) : (unsigned)__builtin_ctzll(cand)) - t->top;

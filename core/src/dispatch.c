@@ -15,7 +15,8 @@
  *
  * iova_alloc() and iova_free() jump to the domain's entries, chosen at
  * creation (domain_choose_entries()): the cache lane (alloc_cache_lane(),
- * free_cache_lane()) for a domain with a cache layer and no IOMMU, the
+ * free_cache_lane(), one entry per layout of the cache's state map) for a
+ * domain with a cache layer and no IOMMU, the
  * buddy lane (alloc_buddy_lane(), free_buddy_lane()) for the lock-free
  * buddy without one, the rest (alloc_untried(), free_untried()) otherwise.
  * A lane calls nothing on the way to its common case, so the compiler
@@ -177,7 +178,9 @@ static __attribute__((noinline)) iova_status alloc_untried(iova_domain *d, const
  * stores are few, and the compare-and-swap of the next free waits for
  * every one of them. Anything else, a miss included, is alloc_untried()'s.
  */
-static iova_status alloc_cache_lane(iova_domain *d, const iova_request *r, iova_allocation *out)
+static inline __attribute__((always_inline)) iova_status alloc_cache_lane(iova_domain *d, const iova_request *r,
+									   iova_allocation *out,
+									   enum cache_map_layout layout)
 {
 	struct cache *c = d->fast_cache;
 	unsigned slot;
@@ -185,11 +188,23 @@ static iova_status alloc_cache_lane(iova_domain *d, const iova_request *r, iova_
 	if (IOVA_LIKELY(r && out && iova_thread_slot_known(&slot) && !iova_slot_is_shared(slot) &&
 			unconstrained(d, r)) &&
 	    IOVA_LIKELY((granules = (r->size + d->granule_mask) >> d->space.granule_shift) <= c->max_granules) &&
-	    IOVA_LIKELY(cache_hit_take(c, slot, cache_class(c, granules), granules, &g))) {
+	    IOVA_LIKELY(cache_hit_take(c, slot, cache_class(c, granules), granules, layout, &g))) {
 		alloc_done(d, r, g, granules, slot, out);
 		return IOVA_OK;
 	}
 	return alloc_untried(d, r, out);
+}
+
+/* The cache lane for each layout of the state map (cache.h), one entry
+ * each, so that no call asks which. */
+static iova_status alloc_cache_lane_by_address(iova_domain *d, const iova_request *r, iova_allocation *out)
+{
+	return alloc_cache_lane(d, r, out, CACHE_MAP_BY_ADDRESS);
+}
+
+static iova_status alloc_cache_lane_permuted(iova_domain *d, const iova_request *r, iova_allocation *out)
+{
+	return alloc_cache_lane(d, r, out, CACHE_MAP_PERMUTED);
 }
 
 /*
@@ -289,13 +304,14 @@ static iova_status free_untried(iova_domain *d, iova_handle h)
 
 /* The cache lane's free, calling nothing on the way to a push (see
  * alloc_cache_lane()). */
-static iova_status free_cache_lane(iova_domain *d, iova_handle h)
+static inline __attribute__((always_inline)) iova_status free_cache_lane(iova_domain *d, iova_handle h,
+									  enum cache_map_layout layout)
 {
 	unsigned slot;
 	uint64_t requested, first, granules;
 	if (IOVA_LIKELY(lane_open(d, h, &slot, &requested, &first, &granules))) {
 		uint8_t found = MAP_NONE;
-		const enum cache_push what = cache_hit_push(d->fast_cache, first, granules, slot, &found, true);
+		const enum cache_push what = cache_hit_push(d->fast_cache, first, granules, slot, &found, true, layout);
 		if (IOVA_LIKELY(what == CACHE_PUSHED)) {
 			if (iova_slot_is_shared(slot))
 				__builtin_unreachable(); /* pushed: an owned slot, plain counters */
@@ -304,6 +320,16 @@ static iova_status free_cache_lane(iova_domain *d, iova_handle h)
 		return free_cache_finish(d, first, granules, slot, requested, what, found);
 	}
 	return free_untried(d, h);
+}
+
+static iova_status free_cache_lane_by_address(iova_domain *d, iova_handle h)
+{
+	return free_cache_lane(d, h, CACHE_MAP_BY_ADDRESS);
+}
+
+static iova_status free_cache_lane_permuted(iova_domain *d, iova_handle h)
+{
+	return free_cache_lane(d, h, CACHE_MAP_PERMUTED);
 }
 
 /* A free by the buddy lane after which the parent word's hint is too low. */
@@ -346,6 +372,12 @@ iova_status iova_free(iova_domain *d, iova_handle h)
 
 void domain_choose_entries(iova_domain *d)
 {
-	d->alloc_entry = d->fast_cache ? alloc_cache_lane : d->fast_buddy ? alloc_buddy_lane : alloc_untried;
-	d->free_entry = d->fast_cache ? free_cache_lane : d->fast_buddy ? free_buddy_lane : free_untried;
+	if (d->fast_cache) {
+		const bool by_address = d->fast_cache->map_by_address;
+		d->alloc_entry = by_address ? alloc_cache_lane_by_address : alloc_cache_lane_permuted;
+		d->free_entry = by_address ? free_cache_lane_by_address : free_cache_lane_permuted;
+		return;
+	}
+	d->alloc_entry = d->fast_buddy ? alloc_buddy_lane : alloc_untried;
+	d->free_entry = d->fast_buddy ? free_buddy_lane : free_untried;
 }

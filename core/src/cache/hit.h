@@ -27,7 +27,8 @@
  * class @cls.
  */
 static inline __attribute__((always_inline)) bool cache_hit_take(struct cache *c, unsigned slot, unsigned cls,
-								  uint64_t granules, uint64_t *g)
+								  uint64_t granules, enum cache_map_layout layout,
+								  uint64_t *g)
 {
 	struct cache_slot *s = cache_slot(c, slot);
 	if (IOVA_UNLIKELY(!iova_quiesce_enter(&c->q, &s->busy)))
@@ -44,7 +45,8 @@ static inline __attribute__((always_inline)) bool cache_hit_take(struct cache *c
 	slot_add(&p->taken, 1);
 	iova_quiesce_exit(&s->busy);
 	/* Cached in this slot: no other writer of its state. */
-	atomic_store_explicit(cache_state(c, b), (uint8_t)(MAP_LIVE | (granules - 1)), memory_order_relaxed);
+	atomic_store_explicit(cache_state_as(c, b - c->space.first, layout), (uint8_t)(MAP_LIVE | (granules - 1)),
+			      memory_order_relaxed);
 	*g = b;
 	return true;
 }
@@ -76,13 +78,14 @@ enum cache_push {
  * registers saved on the way to the push.
  */
 static inline __attribute__((always_inline)) enum cache_push
-cache_hit_push(struct cache *c, uint64_t g, uint64_t granules, unsigned slot, uint8_t *found, bool inside)
+cache_hit_push(struct cache *c, uint64_t g, uint64_t granules, unsigned slot, uint8_t *found, bool inside,
+	       enum cache_map_layout layout)
 {
 	const uint64_t i = g - c->space.first;
 	if (IOVA_UNLIKELY(granules > c->max_granules ||
 			  (!inside && (i >= c->map_granules || granules > c->map_granules - i))))
 		return CACHE_NOT_PUSHED;
-	_Atomic uint8_t *st = cache_state_at(c, i);
+	_Atomic uint8_t *st = cache_state_as(c, i, layout);
 	uint8_t v = (uint8_t)(MAP_LIVE | (granules - 1));
 	/* Live -> cached: of two frees of one block, exactly one gets here.
 	 * Relaxed: the byte orders nothing but itself; the block's address
@@ -130,7 +133,7 @@ iova_status cache_free_finish(struct cache *c, uint64_t g, uint64_t granules, un
 static inline iova_status cache_hit_free(struct cache *c, uint64_t g, uint64_t granules, unsigned slot)
 {
 	uint8_t found = MAP_NONE;
-	const enum cache_push what = cache_hit_push(c, g, granules, slot, &found, false);
+	const enum cache_push what = cache_hit_push(c, g, granules, slot, &found, false, CACHE_MAP_LOOK);
 	return IOVA_LIKELY(what == CACHE_PUSHED) ? IOVA_OK : cache_free_finish(c, g, granules, slot, what, found);
 }
 

@@ -179,8 +179,7 @@ static __attribute__((noinline)) iova_status alloc_untried(iova_domain *d, const
  * every one of them. Anything else, a miss included, is alloc_untried()'s.
  */
 static inline __attribute__((always_inline)) iova_status alloc_cache_lane(iova_domain *d, const iova_request *r,
-									   iova_allocation *out,
-									   enum cache_map_layout layout)
+									   iova_allocation *out, bool by_address)
 {
 	struct cache *c = d->fast_cache;
 	unsigned slot;
@@ -188,7 +187,7 @@ static inline __attribute__((always_inline)) iova_status alloc_cache_lane(iova_d
 	if (IOVA_LIKELY(r && out && iova_thread_slot_known(&slot) && !iova_slot_is_shared(slot) &&
 			unconstrained(d, r)) &&
 	    IOVA_LIKELY((granules = (r->size + d->granule_mask) >> d->space.granule_shift) <= c->max_granules) &&
-	    IOVA_LIKELY(cache_hit_take(c, slot, cache_class(c, granules), granules, layout, &g))) {
+	    IOVA_LIKELY(cache_hit_take(c, slot, cache_class(c, granules), granules, by_address, &g))) {
 		alloc_done(d, r, g, granules, slot, out);
 		return IOVA_OK;
 	}
@@ -199,12 +198,12 @@ static inline __attribute__((always_inline)) iova_status alloc_cache_lane(iova_d
  * each, so that no call asks which. */
 static iova_status alloc_cache_lane_by_address(iova_domain *d, const iova_request *r, iova_allocation *out)
 {
-	return alloc_cache_lane(d, r, out, CACHE_MAP_BY_ADDRESS);
+	return alloc_cache_lane(d, r, out, true);
 }
 
 static iova_status alloc_cache_lane_permuted(iova_domain *d, const iova_request *r, iova_allocation *out)
 {
-	return alloc_cache_lane(d, r, out, CACHE_MAP_PERMUTED);
+	return alloc_cache_lane(d, r, out, false);
 }
 
 /*
@@ -305,13 +304,13 @@ static iova_status free_untried(iova_domain *d, iova_handle h)
 /* The cache lane's free, calling nothing on the way to a push (see
  * alloc_cache_lane()). */
 static inline __attribute__((always_inline)) iova_status free_cache_lane(iova_domain *d, iova_handle h,
-									  enum cache_map_layout layout)
+									  bool by_address)
 {
 	unsigned slot;
 	uint64_t requested, first, granules;
 	if (IOVA_LIKELY(lane_open(d, h, &slot, &requested, &first, &granules))) {
 		uint8_t found = MAP_NONE;
-		const enum cache_push what = cache_hit_push(d->fast_cache, first, granules, slot, &found, true, layout);
+		const enum cache_push what = cache_hit_push(d->fast_cache, first, granules, slot, &found, true, by_address);
 		if (IOVA_LIKELY(what == CACHE_PUSHED)) {
 			if (iova_slot_is_shared(slot))
 				__builtin_unreachable(); /* pushed: an owned slot, plain counters */
@@ -324,12 +323,12 @@ static inline __attribute__((always_inline)) iova_status free_cache_lane(iova_do
 
 static iova_status free_cache_lane_by_address(iova_domain *d, iova_handle h)
 {
-	return free_cache_lane(d, h, CACHE_MAP_BY_ADDRESS);
+	return free_cache_lane(d, h, true);
 }
 
 static iova_status free_cache_lane_permuted(iova_domain *d, iova_handle h)
 {
-	return free_cache_lane(d, h, CACHE_MAP_PERMUTED);
+	return free_cache_lane(d, h, false);
 }
 
 /* A free by the buddy lane after which the parent word's hint is too low. */

@@ -136,6 +136,12 @@ static const struct l0_fit l0_fits[5] = {
 };
 #undef L0_FIT
 
+/* A level-0 field is FREE (01) when its low bit is set and its high bit is
+ * not: at each field's low bit, whether it is free; the high bits hold
+ * anything (l0_fit_high() sets them). Two instructions fewer than
+ * eq_mask(), on every claim. */
+static inline uint64_t l0_free_low(uint64_t w) { return w & ~(w >> 1); }
+
 /*
  * l0_fit_high() - best_fit() of the naturally aligned runs of 2^k free
  * fields (@t = &l0_fits[k]) in a level-0 word whose free fields are @f
@@ -144,12 +150,6 @@ static const struct l0_fit l0_fits[5] = {
  * coarser alignment): those whose buddy is not free if any, else all; each
  * marked at its group's highest bit (subtract t->top for the first).
  */
-/* A level-0 field is FREE (01) when its low bit is set and its high bit is
- * not: at each field's low bit, whether it is free; the high bits hold
- * anything (l0_fit_high() sets them). Two instructions fewer than
- * eq_mask(), on every claim. */
-static inline uint64_t l0_free_low(uint64_t w) { return w & ~(w >> 1); }
-
 static inline uint64_t l0_fit_high(uint64_t f, const struct l0_fit *t, uint64_t allowed)
 {
 	const uint64_t x = f | UINT64_C(0xAAAAAAAAAAAAAAAA);

@@ -243,28 +243,20 @@ static inline uint64_t cache_class_granules(const struct cache *c, unsigned cls)
 	return c->rounding ? cls + 1 : UINT64_C(1) << cls;
 }
 
-/* How a caller knows the state map's layout: by looking (c->map_by_address),
- * or fixed, for the domain's lanes, which are chosen by it at creation and
- * so test nothing on every call. */
-enum cache_map_layout {
-	CACHE_MAP_LOOK,
-	CACHE_MAP_BY_ADDRESS,
-	CACHE_MAP_PERMUTED,
-};
-
 /* The state byte of the block starting @i granules into the space, in a map
- * of layout @layout. */
-static inline __attribute__((always_inline)) _Atomic uint8_t *cache_state_as(const struct cache *c, uint64_t i,
-									    enum cache_map_layout layout)
+ * in address order if @by_address (c->map_by_address, or that value fixed by
+ * a caller chosen for it, as the domain's lanes are, to test nothing on every
+ * call). */
+static inline __attribute__((always_inline)) _Atomic uint8_t *cache_state_in(const struct cache *c, uint64_t i,
+									    bool by_address)
 {
-	const bool by_address = layout == CACHE_MAP_LOOK ? c->map_by_address : layout == CACHE_MAP_BY_ADDRESS;
 	return &c->map[by_address ? i : cache_map_index(i)];
 }
 
 /* The state byte of the block starting @i granules into the space. */
 static inline _Atomic uint8_t *cache_state_at(const struct cache *c, uint64_t i)
 {
-	return cache_state_as(c, i, CACHE_MAP_LOOK);
+	return cache_state_in(c, i, c->map_by_address);
 }
 
 /* The state byte of the block starting at granule @g (inside the space). */

@@ -208,7 +208,7 @@ iova_status cache_alloc(void *state, const iova_req *req, uint64_t *out)
 	if (IOVA_LIKELY(req->granules <= c->max_granules && !iova_slot_is_shared(req->slot) &&
 			req->lo == c->space.first && req->hi == c->space.end &&
 			req->align == (UINT64_C(1) << req->order) &&
-			cache_hit_take(c, req->slot, cache_class(c, req->granules), req->granules, CACHE_MAP_LOOK, out)))
+			cache_hit_take(c, req->slot, cache_class(c, req->granules), req->granules, c->map_by_address, out)))
 		return IOVA_OK;
 	return cache_alloc_slow(c, req, out);
 }

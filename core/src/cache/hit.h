@@ -24,11 +24,10 @@
  * changed, if that magazine is empty or a flush is running.
  * The caller has checked that @slot is not the shared slot, that the
  * request is plain (no window, natural alignment) and that @granules is of
- * class @cls.
+ * class @cls. @by_address: c->map_by_address (cache_state_in()).
  */
 static inline __attribute__((always_inline)) bool cache_hit_take(struct cache *c, unsigned slot, unsigned cls,
-								  uint64_t granules, enum cache_map_layout layout,
-								  uint64_t *g)
+								  uint64_t granules, bool by_address, uint64_t *g)
 {
 	struct cache_slot *s = cache_slot(c, slot);
 	if (IOVA_UNLIKELY(!iova_quiesce_enter(&c->q, &s->busy)))
@@ -45,7 +44,7 @@ static inline __attribute__((always_inline)) bool cache_hit_take(struct cache *c
 	slot_add(&p->taken, 1);
 	iova_quiesce_exit(&s->busy);
 	/* Cached in this slot: no other writer of its state. */
-	atomic_store_explicit(cache_state_as(c, b - c->space.first, layout), (uint8_t)(MAP_LIVE | (granules - 1)),
+	atomic_store_explicit(cache_state_in(c, b - c->space.first, by_address), (uint8_t)(MAP_LIVE | (granules - 1)),
 			      memory_order_relaxed);
 	*g = b;
 	return true;
@@ -71,7 +70,7 @@ enum cache_push {
  * live to cached, then a push onto the owned slot's loaded magazine.
  * @inside: the caller has checked that the block lies inside the space,
  * which the state map covers exactly (a domain's opened handle), so the
- * map's bounds need no second check.
+ * map's bounds need no second check. @by_address: as for cache_hit_take().
  * Return: what it did (enum cache_push); unless CACHE_PUSHED the caller
  * must pass that and *@found (the state byte seen) to cache_free_finish().
  * Nothing in it calls out, so that a caller which inlines it needs no
@@ -79,13 +78,13 @@ enum cache_push {
  */
 static inline __attribute__((always_inline)) enum cache_push
 cache_hit_push(struct cache *c, uint64_t g, uint64_t granules, unsigned slot, uint8_t *found, bool inside,
-	       enum cache_map_layout layout)
+	       bool by_address)
 {
 	const uint64_t i = g - c->space.first;
 	if (IOVA_UNLIKELY(granules > c->max_granules ||
 			  (!inside && (i >= c->map_granules || granules > c->map_granules - i))))
 		return CACHE_NOT_PUSHED;
-	_Atomic uint8_t *st = cache_state_as(c, i, layout);
+	_Atomic uint8_t *st = cache_state_in(c, i, by_address);
 	uint8_t v = (uint8_t)(MAP_LIVE | (granules - 1));
 	/* Live -> cached: of two frees of one block, exactly one gets here.
 	 * Relaxed: the byte orders nothing but itself; the block's address
@@ -133,7 +132,7 @@ iova_status cache_free_finish(struct cache *c, uint64_t g, uint64_t granules, un
 static inline iova_status cache_hit_free(struct cache *c, uint64_t g, uint64_t granules, unsigned slot)
 {
 	uint8_t found = MAP_NONE;
-	const enum cache_push what = cache_hit_push(c, g, granules, slot, &found, false, CACHE_MAP_LOOK);
+	const enum cache_push what = cache_hit_push(c, g, granules, slot, &found, false, c->map_by_address);
 	return IOVA_LIKELY(what == CACHE_PUSHED) ? IOVA_OK : cache_free_finish(c, g, granules, slot, what, found);
 }
 

@@ -15,7 +15,7 @@ packages=(
 	libjemalloc-dev libhwloc-dev libbenchmark-dev libinih-dev libjansson-dev libzip-dev
 	# plots, helper scripts
 	gnuplot-nox python3
-	# clang with its runtimes: the libFuzzer fuzz target
+	# clang with its runtimes: the clang build and the libFuzzer fuzz target
 	clang libclang-rt-14-dev
 	# version stamping
 	git

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# run-tests.sh - install what is missing, then build and test iovabench in five configurations.
+# run-tests.sh - install what is missing, then build and test iovabench in six configurations.
 #
 #   ./scripts/run-tests.sh
 #
 # Configurations, each in its own build folder:
 #   release  build/release  Release
 #   debug    build/debug    Debug
+#   clang    build/clang    Release built with clang instead of gcc, all tests
 #   asan     build/asan     Debug + AddressSanitizer + UBSan (-DIOVA_SANITIZE=address), all tests
 #   tsan     build/tsan     Debug + ThreadSanitizer (-DIOVA_SANITIZE=thread), only the tests
 #                           labelled "concurrent" (ctest -L concurrent)
@@ -15,7 +16,7 @@
 # the line "tests: N passed, N failed".
 #
 # Environment:
-#   IOVA_CONFIGS   the configurations to run, e.g. IOVA_CONFIGS="release asan" (default: all five)
+#   IOVA_CONFIGS   the configurations to run, e.g. IOVA_CONFIGS="release asan" (default: all six)
 #   IOVA_FUZZ_SECONDS  how long each fuzz target runs (default: 30)
 #   IOVA_JOBS      parallel build jobs (default: nproc)
 #   IOVA_TEST_TIMEOUT  seconds a test may run unless it sets its own TIMEOUT (default: 300)
@@ -24,7 +25,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-configs=${IOVA_CONFIGS:-release debug asan tsan fuzz}
+configs=${IOVA_CONFIGS:-release debug clang asan tsan fuzz}
 fuzz_seconds=${IOVA_FUZZ_SECONDS:-30}
 jobs=${IOVA_JOBS:-$(nproc)}
 test_timeout=${IOVA_TEST_TIMEOUT:-300}
@@ -36,6 +37,7 @@ config_args() {
 	case "$1" in
 		release) cmake_args=(-DCMAKE_BUILD_TYPE=Release -DIOVA_SANITIZE=) ;;
 		debug) cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DIOVA_SANITIZE=) ;;
+		clang) cmake_args=(-DCMAKE_BUILD_TYPE=Release -DIOVA_SANITIZE= -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++) ;;
 		asan) cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DIOVA_SANITIZE=address) ;;
 		tsan) cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DIOVA_SANITIZE=thread) ctest_args=(-L concurrent) ;;
 		fuzz)
@@ -48,7 +50,7 @@ config_args() {
 
 for name in $configs; do
 	config_args "$name" || {
-		echo "run-tests: unknown configuration '$name' in IOVA_CONFIGS (known: release debug asan tsan fuzz)" >&2
+		echo "run-tests: unknown configuration '$name' in IOVA_CONFIGS (known: release debug clang asan tsan fuzz)" >&2
 		exit 2
 	}
 done

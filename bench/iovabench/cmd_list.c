@@ -6,9 +6,11 @@
 
 static void list_strategies(void)
 {
-	printf("strategies (strategy=; each also with a +cache suffix once the magazine front is in the build):\n");
+	printf("strategies (strategy=NAME):\n");
 	for (size_t i = 0; i < iova_strategy_count(); i++)
 		printf("  %-22s %s\n", iova_strategy_name(i), iova_strategy_description(i));
+	printf("  %-22s %s\n", "NAME+cache", "any of them behind per-thread magazine caches (Linux rcache); options "
+					   "magazine_size, classes, rounding, depot_target, trim_ms");
 }
 
 static void list_generators(void)

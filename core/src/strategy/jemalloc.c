@@ -84,7 +84,6 @@
 #include "../prim/thread_slot.h"
 #include "extent_set.h"
 #include "opts.h"
-#include "strategies.h"
 
 #include <jemalloc/jemalloc.h>
 #include <stdio.h>

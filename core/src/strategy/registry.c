@@ -2,14 +2,14 @@
 /*
  * registry.c - the allocation strategies a domain can be created with.
  *
- * Adding a strategy: one file implementing iova_strategy_ops, one line in
+ * Adding a strategy: one file under strategy/ defining an iova_strategy_ops
+ * table (the build picks up every file there), one line naming the table in
  * STRATEGIES below. Every strategy also exists with the per-thread magazine
  * cache layer in front of it, under its name with the suffix "+cache"
  * (cache/cache.h); those tables are derived here, once, from the list.
  */
 #include "../cache/cache.h"
 #include "opts.h"
-#include "strategies.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +23,9 @@
 	X(iova_jemalloc_ops)
 
 #define CACHE_SUFFIX "+cache"
+
+#define DECLARE(ops) extern const iova_strategy_ops ops;
+STRATEGIES(DECLARE)
 
 /* The cache layer's create and option check need to know the strategy
  * below; the ops table has no room for that, so each strategy gets two

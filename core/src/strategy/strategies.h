@@ -1,18 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * strategies.h - the baseline strategies' operation tables, and the few
- * introspection hooks their tests use. (The lock-free buddy's table is
- * declared in internal.h.)
+ * strategies.h - the introspection hooks the baseline strategies' tests use.
+ * (Their operation tables are declared where they are listed, registry.c.)
  */
 #ifndef IOVA_STRATEGIES_H
 #define IOVA_STRATEGIES_H
 
 #include "../internal.h"
-
-extern const iova_strategy_ops iova_buddy_locked_ops;
-extern const iova_strategy_ops iova_linux_rbtree_ops;
-extern const iova_strategy_ops iova_bitmap_ops;
-extern const iova_strategy_ops iova_jemalloc_ops;
 
 /**
  * iova_buddy_locked_check() - verify the drm_buddy invariants of a

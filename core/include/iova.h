@@ -77,8 +77,11 @@ typedef enum iova_cache_type {
 
 /* Where in the acceptable range a strategy should prefer to place blocks.
  * A preference, not an exact rule: the lock-free buddy starts each thread
- * in its own region so that threads do not contend, and prefers lower
- * (bottom-up) or higher (top-down) addresses from there. */
+ * in its own sixty-fourth of the space (of the window, for a request with
+ * one) so that threads do not contend - at its top for top-down, its bottom
+ * for bottom-up; the first thread's is the top (bottom) of the space - and
+ * goes on downwards (upwards) from where it last allocated. Blocks served
+ * from a magazine cache ignore it. */
 typedef enum iova_placement {
 	IOVA_PLACE_BOTTOM_UP = 0,
 	IOVA_PLACE_TOP_DOWN = 1, /* what Linux's IOVA allocator does */

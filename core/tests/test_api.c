@@ -9,14 +9,19 @@
  * domain must be exactly as before: same free extents, same statistics, only
  * failed_frees one higher. Also: cache types carried, granule rounding and
  * requested-byte accounting, status names and messages, strategy
- * enumeration.
+ * enumeration, and where the lock-free buddy places blocks (top-down from
+ * the top, bottom-up from the bottom, threads spread apart).
  *
  * The stale-handle and largest-domain tests are regression tests for four
  * defects test_differential and this test found in the first cut of the
  * buddy (fixed in d8547ff "refuse stale handles that name a prefix...").
  */
 #include "testutil.h"
+#include "prim/thread_slot.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -751,6 +756,127 @@ static void test_cache_and_accounting(void)
 	iova_domain_destroy(d);
 }
 
+
+/* Where the lock-free buddy's slot @slot starts in a space of @pages pages:
+ * its own sixty-fourth (the (37 slot mod 64)-th), at the end its direction
+ * prefers (buddy_slot_home()). */
+static uint64_t home_page(unsigned slot, uint64_t pages, bool top_down)
+{
+	const uint64_t offset = pages / 64 * ((slot * 37u) % 64u);
+	return top_down ? pages - 1 - offset : offset;
+}
+
+/* @n blocks of @pages pages each, in window [@lo, @hi) pages (0, 0: none) of
+ * a fresh domain of @domain_pages, in direction @top_down: the first at
+ * @first, each next one adjacent below (top-down) or above (bottom-up). */
+static void expect_sequence(uint64_t domain_pages, uint64_t pages, uint64_t lo, uint64_t hi, bool top_down,
+			    uint64_t first, int n)
+{
+	iova_domain *d = make_domain(DOMAIN_BASE, domain_pages);
+	iova_allocation *a = calloc((size_t)n, sizeof *a);
+	CHECK(a != NULL);
+	if (!a)
+		return;
+	iova_request r = {.size = pages * PAGE,
+			  .placement = top_down ? IOVA_PLACE_TOP_DOWN : IOVA_PLACE_BOTTOM_UP};
+	if (hi) {
+		r.lowest = DOMAIN_BASE + lo * PAGE;
+		r.highest = DOMAIN_BASE + hi * PAGE - 1;
+	}
+	for (int i = 0; i < n; i++) {
+		CHECK_STATUS(iova_alloc(d, &r, &a[i]), IOVA_OK);
+		const uint64_t want = top_down ? first - (uint64_t)i * pages : first + (uint64_t)i * pages;
+		CHECK_MSG(a[i].iova == DOMAIN_BASE + want * PAGE,
+			  "%s block %d of %" PRIu64 " pages in [%" PRIu64 ", %" PRIu64 "): page %" PRIu64
+			  ", expected %" PRIu64,
+			  top_down ? "top-down" : "bottom-up", i, pages, lo, hi, (a[i].iova - DOMAIN_BASE) / PAGE, want);
+	}
+	for (int i = 0; i < n; i++)
+		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+	free(a);
+	iova_domain_destroy(d);
+}
+
+/* Placement: Linux allocates top-down from the top of the space; a thread
+ * asking for top-down here starts at the top of its own region, bottom-up
+ * at the bottom, and goes on from there without gaps. Several words and
+ * several sizes, so that word switches and the search keep the direction. */
+static void test_placement(void)
+{
+	const uint64_t pages = UINT64_C(1) << 16;
+	const unsigned slot = iova_thread_slot();
+	for (int down = 0; down < 2; down++) {
+		const uint64_t home = home_page(slot, pages, down);
+		expect_sequence(pages, 1, 0, 0, down, home, 200);
+		/* Aligned blocks: the home rounded to their size. */
+		expect_sequence(pages, 16, 0, 0, down, home / 16 * 16, 40);
+		/* A window away from the home: the home folded into it, keeping its
+		 * distance from the end the direction starts at. Word-aligned, so
+		 * that the first block is at the edge of a level-0 word, and the
+		 * next ones follow it without a gap. */
+		const uint64_t lo = home < pages / 2 ? pages / 2 + 1024 : 1024, hi = lo + 4000;
+		const uint64_t edge = down ? hi - 1 - (pages - 1 - home) % (hi - lo) : lo + home % (hi - lo);
+		expect_sequence(pages, 1, lo, hi, down, edge, 100);
+	}
+}
+
+#define SPREAD_THREADS 4
+
+struct spread {
+	iova_domain *d;
+	atomic_int placed;
+	pthread_barrier_t all_placed;
+	uint64_t page[SPREAD_THREADS];
+	iova_allocation a[SPREAD_THREADS];
+};
+
+struct spread_arg {
+	struct spread *s;
+	int i;
+};
+
+static void *spread_thread(void *arg)
+{
+	struct spread_arg *sa = arg;
+	struct spread *s = sa->s;
+	CHECK_STATUS(iova_alloc(s->d, &(iova_request){.size = PAGE}, &s->a[sa->i]), IOVA_OK);
+	s->page[sa->i] = (s->a[sa->i].iova - DOMAIN_BASE) / PAGE;
+	atomic_fetch_add(&s->placed, 1);
+	/* Stay alive, keeping the slot, until every thread has placed its block. */
+	pthread_barrier_wait(&s->all_placed);
+	return NULL;
+}
+
+/* Threads do not all start at the same place: each one's first block lies in
+ * a sixty-fourth of the space no other live thread starts in (the threads
+ * allocate one after another, so this tests where they start, not races). */
+static void test_threads_spread(void)
+{
+	const uint64_t pages = UINT64_C(1) << 16;
+	struct spread s = {.d = make_domain(DOMAIN_BASE, pages)};
+	pthread_barrier_init(&s.all_placed, NULL, SPREAD_THREADS);
+	pthread_t t[SPREAD_THREADS];
+	struct spread_arg args[SPREAD_THREADS];
+	for (int i = 0; i < SPREAD_THREADS; i++) {
+		args[i] = (struct spread_arg){&s, i};
+		CHECK(pthread_create(&t[i], NULL, spread_thread, &args[i]) == 0);
+		while (atomic_load(&s.placed) <= i)
+			sched_yield();
+	}
+	for (int i = 0; i < SPREAD_THREADS; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < SPREAD_THREADS; i++)
+		for (int k = 0; k < i; k++)
+			CHECK_MSG(s.page[i] / (pages / 64) != s.page[k] / (pages / 64),
+				  "threads %d and %d both started in sixty-fourth %" PRIu64 " (pages %" PRIu64
+				  " and %" PRIu64 ")",
+				  k, i, s.page[i] / (pages / 64), s.page[k], s.page[i]);
+	for (int i = 0; i < SPREAD_THREADS; i++)
+		CHECK_STATUS(iova_free(s.d, s.a[i].handle), IOVA_OK);
+	pthread_barrier_destroy(&s.all_placed);
+	iova_domain_destroy(s.d);
+}
+
 int main(void)
 {
 	test_status_text();
@@ -767,5 +893,7 @@ int main(void)
 	test_forged_bit_flips();
 	test_forged_foreign_and_random();
 	test_cache_and_accounting();
+	test_placement();
+	test_threads_spread();
 	return check_exit_code();
 }

@@ -448,8 +448,13 @@ static __attribute__((noinline)) iova_status alloc_search(struct buddy *b, const
 	};
 	c.m = (unsigned)(bsize >> b->level[c.level].entry_shift);
 	uint64_t hint = atomic_load_explicit(&c.slot->hint[c.level], memory_order_relaxed);
-	if (hint < c.lo || hint >= c.hi) /* spread threads over the window too */
-		hint = c.lo + (hint - b->space.first) % (c.hi - c.lo);
+	if (hint == BUDDY_NO_HINT)
+		hint = buddy_slot_home(b, (unsigned)(slot - b->slots), c.top_down);
+	/* Spread threads over the window too, keeping each one's distance from
+	 * the end its direction starts at. */
+	if (hint < c.lo || hint >= c.hi)
+		hint = c.top_down ? c.hi - 1 - (b->space.end - 1 - hint) % (c.hi - c.lo)
+				  : c.lo + (hint - b->space.first) % (c.hi - c.lo);
 	c.hint = hint;
 	/* buddy_alloc_small() has just looked at the hint word, all of it when
 	 * the request takes any place (a window may cut a word in two, which

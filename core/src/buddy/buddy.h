@@ -52,7 +52,9 @@ struct buddy_level {
  * read-modify-write and no cache line is shared between threads.
  */
 struct buddy_slot {
-	_Atomic uint64_t hint[BUDDY_MAX_LEVELS]; /* granule to start searching at, per level */
+	/* Granule to start searching at, per level: where the slot last claimed
+	 * a block there, or BUDDY_NO_HINT before its first (buddy_slot_home()). */
+	_Atomic uint64_t hint[BUDDY_MAX_LEVELS];
 	/* The last level-0 word this slot wrote and the value it left there: the
 	 * expected value of the next compare-and-swap on that word, which saves
 	 * re-reading a line the core has just written with a locked instruction. */
@@ -66,6 +68,24 @@ struct buddy {
 	struct buddy_level level[BUDDY_MAX_LEVELS];
 	struct buddy_slot *slots; /* IOVA_THREAD_SLOTS of them */
 };
+
+/* A slot's hint before the slot has claimed anything at that level: no word
+ * has this index, so the fast path's hint word is none. */
+#define BUDDY_NO_HINT UINT64_MAX
+
+/*
+ * buddy_slot_home() - where slot @slot_index starts searching before it has
+ * claimed anything: the edge of its own sixty-fourth of the space that the
+ * direction prefers. The sixty-fourths are scattered (slot s gets the
+ * (37 s mod 64)-th) so that the first few threads are far apart, and
+ * mirrored for top-down, so that one thread allocating top-down starts at the
+ * top of the space, as Linux does, and bottom-up at the bottom.
+ */
+static inline uint64_t buddy_slot_home(const struct buddy *b, unsigned slot_index, bool top_down)
+{
+	const uint64_t offset = (b->space.end - b->space.first) / 64 * ((slot_index * 37u) % 64u);
+	return top_down ? b->space.end - 1 - offset : b->space.first + offset;
+}
 
 static inline _Atomic uint64_t *buddy_word(const struct buddy *b, unsigned L, uint64_t j)
 {

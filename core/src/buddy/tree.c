@@ -88,12 +88,11 @@ static iova_status buddy_create(const iova_space *space, const char *options, vo
 		return IOVA_ERR_NO_MEMORY;
 	}
 	memset(b->slots, 0, IOVA_THREAD_SLOTS * sizeof *b->slots);
-	/* Each slot starts in its own sixty-fourth of the space, scattered so that
-	 * the first few threads are far apart. */
+	/* No position yet: the first search starts at the slot's home
+	 * (buddy_slot_home()), which depends on the request's direction. */
 	for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
-		uint64_t start = space->first + granules / 64 * ((s * 37u) % 64u);
 		for (unsigned L = 0; L < BUDDY_MAX_LEVELS; L++)
-			atomic_init(&b->slots[s].hint[L], start);
+			atomic_init(&b->slots[s].hint[L], BUDDY_NO_HINT);
 		atomic_init(&b->slots[s].l0_word, UINT64_MAX);
 	}
 	const struct buddy_level *tl = &b->level[b->top];
@@ -126,7 +125,7 @@ const iova_strategy_ops iova_buddy_lf_ops = {
 	.name = "buddy-lf",
 	.description = "lock-free buddy: packed radix tree of 64-bit words, one CAS per small allocation",
 	.caps = IOVA_CAP_ALL,
-	.spreads_threads = true, /* each slot starts in its own 1/64 of the space */
+	.spreads_threads = true, /* each slot starts in its own 1/64 of the space (buddy_slot_home()) */
 	.create = buddy_create,
 	.destroy = buddy_destroy,
 	.alloc = buddy_alloc,

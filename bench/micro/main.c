@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_REPETITIONS 5
@@ -31,7 +33,8 @@ static const char usage[] =
 	"  --scale=F             multiply the workloads' operation counts by F (default 1)\n"
 	"  --quick               --scale=0.01 and one repetition: a smoke test, not a measurement\n"
 	"  --block-size=BYTES    block size S of the workloads (default 4096; K, M, G suffixes)\n"
-	"  --list-strategies     print the registered strategies and exit\n";
+	"  --list-strategies     print the registered strategies and exit\n"
+	"The JSON report goes to results/micro-DATE-TIME.json unless --benchmark_out=FILE says where.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -161,11 +164,40 @@ static void list_strategies(void)
 
 static bool has_prefix(const char *s, const char *prefix) { return !strncmp(s, prefix, strlen(prefix)); }
 
+/*
+ * The default report file, so that every run leaves its numbers behind as
+ * `iovabench run` does: results/micro-<local date>-<time>.json under the
+ * working directory, with -2, -3... for runs started in the same second.
+ * Return: false, having said why, if results/ cannot be made.
+ */
+static bool default_report(char *flag, size_t size)
+{
+	struct stat st;
+	if (mkdir("results", 0777) != 0 && (errno != EEXIST || stat("results", &st) != 0 || !S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "iovabench-micro: cannot create results/: %s (give --benchmark_out=FILE)\n",
+			errno == EEXIST ? "a file of that name is in the way" : strerror(errno));
+		return false;
+	}
+	char stamp[32];
+	const time_t now = time(NULL);
+	struct tm tm;
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
+	for (int n = 1;; n++) {
+		char suffix[16] = "";
+		if (n > 1)
+			snprintf(suffix, sizeof suffix, "-%d", n);
+		snprintf(flag, size, "--benchmark_out=results/micro-%s%s.json", stamp, suffix);
+		if (access(flag + strlen("--benchmark_out="), F_OK) != 0)
+			return true;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *strategies[MICRO_MAX_STRATEGIES];
 	int strategy_n = 0;
 	bool quick = false, scale_given = false, min_time_given = false;
+	bool out_given = false, format_given = false, report_wanted = true;
 	bool suite_core = true, suite_dma = false, suite_workloads = false;
 	int user_reps = 0;
 	char *context_flag = NULL;
@@ -211,6 +243,10 @@ int main(int argc, char **argv)
 			if (has_prefix(a, "--benchmark_repetitions="))
 				user_reps = parse_repetitions(a + strlen("--benchmark_repetitions="));
 			min_time_given |= has_prefix(a, "--benchmark_min_time");
+			out_given |= has_prefix(a, "--benchmark_out=");
+			format_given |= has_prefix(a, "--benchmark_out_format=");
+			/* Runs that measure nothing leave no report. */
+			report_wanted &= !has_prefix(a, "--benchmark_list_tests") && strcmp(a, "--help") && strcmp(a, "-h");
 			if (has_prefix(a, "--benchmark_context="))
 				context_flag = a; /* extended below with our settings */
 			argv[kept++] = a;
@@ -266,7 +302,11 @@ int main(int argc, char **argv)
 	 * "min_time:" into the benchmark names. */
 	char min_time[64];
 	snprintf(min_time, sizeof min_time, "--benchmark_min_time=%g", DEFAULT_MIN_TIME * micro_opts.scale);
-	char *gb_argv[argc + 3];
+	char out_flag[128], format_flag[] = "--benchmark_out_format=json";
+	const bool default_out = !out_given && report_wanted;
+	if (default_out && !default_report(out_flag, sizeof out_flag))
+		return 1;
+	char *gb_argv[argc + 5];
 	int gb_argc = 0;
 	for (int i = 0; i < argc; i++)
 		if (argv[i] != context_flag)
@@ -274,6 +314,14 @@ int main(int argc, char **argv)
 	gb_argv[gb_argc++] = context;
 	if (!min_time_given && micro_opts.scale != 1.0)
 		gb_argv[gb_argc++] = min_time;
+	if (default_out) {
+		gb_argv[gb_argc++] = out_flag;
+		if (!format_given)
+			gb_argv[gb_argc++] = format_flag;
+	}
 	gb_argv[gb_argc] = NULL;
-	return gb_main(gb_argc, gb_argv);
+	const int status = gb_main(gb_argc, gb_argv);
+	if (default_out && access(out_flag + strlen("--benchmark_out="), F_OK) == 0)
+		fprintf(stderr, "iovabench-micro: report written to %s\n", out_flag + strlen("--benchmark_out="));
+	return status;
 }

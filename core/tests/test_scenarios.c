@@ -32,7 +32,12 @@
  *                next order appears until the partners are freed;
  *  coalescing    after every scenario: one extent, free_blocks[] equal to
  *                the roots, and each root-sized allocation succeeds.
+ *
+ * Wherever a scenario reads the statistics, the tree's invariants are
+ * checked too (buddy_check(): coverage, allocation runs, child words, hints).
  */
+#include "buddy/buddy.h"
+#include "domain.h"
 #include "refmodel.h"
 #include "testutil.h"
 
@@ -97,8 +102,18 @@ static void alist_release(alist *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* The lock-free buddy's invariants (buddy.h, checked by buddy_check()):
+ * at every state a scenario looks at the statistics of, and at the end. */
+static void check_tree(const iova_domain *d)
+{
+	char msg[256];
+	if (d->ops == &iova_buddy_lf_ops)
+		CHECK_MSG(buddy_check(d->strategy, msg, sizeof msg), "buddy-lf invariants: %s", msg);
+}
+
 static iova_stats stats_of(const iova_domain *d)
 {
+	check_tree(d);
 	iova_stats st;
 	CHECK_STATUS(iova_domain_stats(d, &st), IOVA_OK);
 	return st;

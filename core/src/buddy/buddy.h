@@ -162,6 +162,10 @@ static inline void buddy_summarise(struct buddy *b, unsigned L, uint64_t j, uint
 		buddy_sync_up(b, L, j, after, SYNC_RAISE);
 }
 
+/* For tests (check.c): whether invariants I1 to I5 hold in a tree no thread
+ * is changing; if not, the first violation as a sentence in @msg. */
+bool buddy_check(const void *state, char *msg, size_t msg_size);
+
 /* Strategy entry points (alloc.c, free.c, walk.c, tree.c). */
 iova_status buddy_alloc(void *state, const iova_req *req, uint64_t *first_granule);
 iova_status buddy_free(void *state, uint64_t first_granule, uint64_t granules, unsigned slot);

@@ -4,8 +4,9 @@
  * counter is exact: the magazine swap rules and the depot (Bonwick & Adams,
  * as Linux's rcache), trimming, cached blocks served only to requests they
  * meet, power-of-two versus exact classes and what each holds, the exact
- * fallback when a rounded block cannot be placed, flush on failure, and the
- * registry's "+cache" names. Over "bitmap" so that placements are
+ * fallback when a rounded block cannot be placed, flush on failure, the
+ * defaults (magazine_size, depot_target, trim_ms) seen through their effects,
+ * and the registry's "+cache" names. Over "bitmap" so that placements are
  * predictable (bottom-up first fit).
  */
 #include "check.h"
@@ -13,7 +14,10 @@
 #include "iova.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define BASE (UINT64_C(1) << 30)
 #define G UINT64_C(4096)
@@ -99,6 +103,142 @@ static void test_trim(void)
 		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
 	CHECK_EQ(test_counter(d, "cache_depot_puts"), 3);
 	CHECK(test_counter(d, "cache_depot_trims") <= 1); /* at most the first, if the clock allows */
+	iova_domain_destroy(d);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, ms % 1000 * 1000000};
+	while (nanosleep(&ts, &ts))
+		;
+}
+
+static uint64_t online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (uint64_t)n : 1;
+}
+
+/* @n one-granule blocks, allocated before any is freed so that every free
+ * below is a push into the magazines. */
+static iova_allocation *alloc_singles(iova_domain *d, size_t n)
+{
+	iova_allocation *a = calloc(n, sizeof *a);
+	CHECK(a != NULL);
+	for (size_t i = 0; a && i < n; i++)
+		a[i] = must_alloc(d, (iova_request){.size = G});
+	return a;
+}
+
+/* Frees with magazines of @m blocks, loaded and previous starting empty:
+ * the (2m+1)-th free parks the first full magazine, every m-th after it
+ * another. The number of frees that parks @p magazines. */
+static size_t frees_to_park(size_t m, size_t p) { return m * (p + 1) + 1; }
+
+/* No options: magazines of 127 blocks. Loaded and previous hold 254 blocks
+ * between them, so the 255th free is the first to reach the depot - which
+ * pins the size to exactly 127 (126 would park at 253, 128 not at 255). */
+static void test_default_magazine_size(void)
+{
+	iova_domain *d = open_domain(1 << 24, "bitmap+cache", NULL);
+	iova_allocation *a = alloc_singles(d, 255);
+	if (!a)
+		return;
+	for (int i = 0; i < 254; i++)
+		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+	CHECK_EQ(test_counter(d, "cache_depot_puts"), 0);
+	CHECK_EQ(test_counter(d, "cache_cached_granules"), 254);
+	CHECK_STATUS(iova_free(d, a[254].handle), IOVA_OK);
+	CHECK_EQ(test_counter(d, "cache_depot_puts"), 1);
+	CHECK_EQ(test_counter(d, "cache_depot_trims"), 0);
+	CHECK_EQ(test_counter(d, "cache_cached_granules"), 255);
+	free(a);
+	iova_domain_destroy(d);
+}
+
+/* depot_target left out: one magazine per online CPU. With trim_ms=0 the
+ * target is a hard cap, so parking ncpu + 3 magazines trims exactly 3, and
+ * what stays cached is loaded + previous + ncpu magazines. */
+static void test_default_depot_target(void)
+{
+	const size_t m = 2, extra = 3, ncpu = (size_t)online_cpus();
+	const size_t n = frees_to_park(m, ncpu + extra);
+	iova_domain *d = open_domain(1 << 28, "bitmap+cache", "magazine_size=2,trim_ms=0");
+	iova_allocation *a = alloc_singles(d, n);
+	if (!a)
+		return;
+	for (size_t i = 0; i < n; i++)
+		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+	CHECK_EQ(test_counter(d, "cache_depot_puts"), ncpu + extra);
+	CHECK_MSG(test_counter(d, "cache_depot_trims") == extra, "%llu trims with %zu online CPUs, want %zu",
+		  (unsigned long long)test_counter(d, "cache_depot_trims"), ncpu, extra);
+	/* loaded holds one block after the last park, previous m, the depot ncpu magazines */
+	CHECK_EQ(test_counter(d, "cache_cached_granules"), 1 + m + ncpu * m);
+	free(a);
+	iova_domain_destroy(d);
+}
+
+/*
+ * The default trim_ms (100): a burst that parks 64 magazines above the
+ * target trims one magazine per 100 ms, not one per park. The first trim
+ * may come at once (no trim yet), and a stalled machine may let one more
+ * through per 100 ms the burst took - so the bound grows with the measured
+ * time, plus one for the coarse clock the layer reads, and only ever
+ * loosens. Trimming without a period would trim all 64.
+ */
+static void test_trim_period_default(void)
+{
+	const size_t m = 2, above = 64, ncpu = (size_t)online_cpus();
+	const size_t n = frees_to_park(m, ncpu + above);
+	iova_domain *d = open_domain(1 << 28, "bitmap+cache", "magazine_size=2");
+	iova_allocation *a = alloc_singles(d, n);
+	if (!a)
+		return;
+	const uint64_t start = mono_ns();
+	for (size_t i = 0; i < n; i++)
+		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+	const uint64_t periods = (mono_ns() - start) / (100 * 1000000u);
+	const uint64_t trims = test_counter(d, "cache_depot_trims");
+	CHECK_EQ(test_counter(d, "cache_depot_puts"), ncpu + above);
+	CHECK_MSG(trims <= 2 + periods, "%llu trims in a burst of %llu x 100 ms, want at most %llu",
+		  (unsigned long long)trims, (unsigned long long)periods, (unsigned long long)(2 + periods));
+	free(a);
+	iova_domain_destroy(d);
+}
+
+/*
+ * trim_ms=20: once more than 20 ms have passed since the last trim, the next
+ * depot operation trims one magazine - the depot is then above target
+ * however many the burst trimmed (a trim never takes it below target, and
+ * the operation parks one more). Exactly one: one operation, one trim.
+ */
+static void test_trim_after_period(void)
+{
+	const size_t m = 2, parked = 16;
+	const size_t n = frees_to_park(m, parked);
+	iova_domain *d = open_domain(1 << 24, "bitmap+cache", "magazine_size=2,depot_target=1,trim_ms=20");
+	iova_allocation *a = alloc_singles(d, n + m);
+	if (!a)
+		return;
+	for (size_t i = 0; i < n; i++)
+		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+	CHECK_EQ(test_counter(d, "cache_depot_puts"), parked);
+	const uint64_t trims = test_counter(d, "cache_depot_trims");
+	CHECK(trims < parked);
+	sleep_ms(120); /* six periods, and a coarse clock tick or several */
+	/* loaded holds one block: the first free fills it, the second parks it */
+	for (size_t i = n; i < n + m; i++)
+		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+	CHECK_EQ(test_counter(d, "cache_depot_puts"), parked + 1);
+	CHECK_EQ(test_counter(d, "cache_depot_trims"), trims + 1);
+	free(a);
 	iova_domain_destroy(d);
 }
 
@@ -278,6 +418,10 @@ int main(void)
 {
 	test_swap_rules();
 	test_trim();
+	test_default_magazine_size();
+	test_default_depot_target();
+	test_trim_period_default();
+	test_trim_after_period();
 	test_constraints();
 	test_rounding();
 	test_exact_classes();

@@ -10,6 +10,8 @@
  * block succeeds; afterwards, with everything freed and flushed, the whole
  * domain is one free extent and the accounting is zero. Then two threads
  * free the same handles at once: exactly one free of each must succeed.
+ * Requests a strategy cannot honour (windows, alignment above natural) are
+ * left out of its stress, and its matrix row says so with a SKIP and why.
  *
  * Usage: test_conformance_mt [combination]
  */
@@ -46,6 +48,7 @@ static struct {
 	size_t n_exchange;
 	_Atomic bool stop;
 	_Atomic uint64_t allocs, frees, no_space, handed;
+	_Atomic uint64_t windowed, aligned; /* blocks allocated for such requests */
 } T;
 
 static void shadow_set(const iova_allocation *a)
@@ -144,6 +147,10 @@ static void *worker(void *arg)
 			shadow_set(&b.a);
 			own[n++] = b;
 			atomic_fetch_add_explicit(&T.allocs, 1, memory_order_relaxed);
+			if (b.r.lowest || b.r.highest)
+				atomic_fetch_add_explicit(&T.windowed, 1, memory_order_relaxed);
+			if (b.r.alignment)
+				atomic_fetch_add_explicit(&T.aligned, 1, memory_order_relaxed);
 		}
 	}
 	while (n)
@@ -239,6 +246,35 @@ static void run(const struct combo *k)
 	pthread_mutex_destroy(&T.xlock);
 }
 
+/*
+ * A kind of request that random_request() issues only with capability
+ * @cap: with it, the stress must have served some (else PASS would mean
+ * nothing); without it, one such request must be refused with
+ * IOVA_ERR_UNSUPPORTED - the reason it was left out - and the matrix
+ * says SKIP with that reason.
+ */
+static void leave_out(struct matrix *mx, size_t ci, const struct combo *k, const char *aspect, unsigned cap,
+		      const char *cap_name, uint64_t served, iova_request r)
+{
+	int before = check_failure_count();
+	if (k->caps & cap) {
+		CHECK_MSG(served > 0, "%s: the threaded stress served no request needing %s", k->name, cap_name);
+		matrix_set(mx, ci, aspect, before, NULL);
+		return;
+	}
+	iova_domain *d = NULL;
+	iova_domain_config cfg = {.base = BASE, .size = SIZE, .granule = GRANULE, .strategy = k->name};
+	CHECK_STATUS(iova_domain_create(&cfg, &d), IOVA_OK);
+	if (d) {
+		iova_allocation a;
+		CHECK_STATUS(iova_alloc(d, &r, &a), IOVA_ERR_UNSUPPORTED);
+		iova_domain_destroy(d);
+	}
+	char why[128];
+	snprintf(why, sizeof why, "no %s: such requests refused with IOVA_ERR_UNSUPPORTED, left out of the stress", cap_name);
+	matrix_set(mx, ci, aspect, before, why);
+}
+
 /* ---- racing frees: two threads free the same handles at once ---- */
 
 #define RACED 256
@@ -306,6 +342,10 @@ int main(int argc, char **argv)
 		int before = check_failure_count();
 		run(&combos[i]);
 		matrix_set(&mx, i, "threads", before, NULL);
+		leave_out(&mx, i, &combos[i], "threads-windows", IOVA_CAP_WINDOW, "IOVA_CAP_WINDOW", atomic_load(&T.windowed),
+			  (iova_request){.size = GRANULE, .lowest = BASE + SIZE / 2});
+		leave_out(&mx, i, &combos[i], "threads-alignment", IOVA_CAP_ALIGNMENT, "IOVA_CAP_ALIGNMENT",
+			  atomic_load(&T.aligned), (iova_request){.size = GRANULE, .alignment = 64 * GRANULE});
 		before = check_failure_count();
 		race(&combos[i]);
 		matrix_set(&mx, i, "double-free-race", before, NULL);

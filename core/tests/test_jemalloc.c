@@ -4,12 +4,22 @@
  * bytes (internal fragmentation) and what jemalloc keeps without a live
  * block as cached bytes; a flush gives everything back through the extent
  * hooks; windows are refused as unsupported; stale handles are caught by the
- * byte map, inside large blocks too; options; without a thread cache.
+ * byte map, inside large blocks too; options; without a thread cache; an
+ * arena per thread slot.
+ *
+ *	test_jemalloc                              the tests above
+ *	test_jemalloc --refused-by-malloc-conf=OPT with MALLOC_CONF setting OPT
+ *	                                           (junk or zero) to true: the
+ *	                                           strategy must refuse to run
  */
 #include "check.h"
 #include "test_counter.h"
 #include "iova.h"
 
+#include <jemalloc/jemalloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define G UINT64_C(4096)
@@ -153,12 +163,124 @@ static void test_purge_on_failure(void)
 	iova_domain_destroy(d);
 }
 
-int main(void)
+/* ---- an arena per thread slot ---- */
+
+#define ARENA_THREADS 3
+
+static struct {
+	iova_domain *d;
+	pthread_barrier_t all_allocated;
+} A;
+
+/* Allocate, hold the block until every thread has one - so that all of
+ * them own a thread slot at once (an exiting thread's slot goes to the
+ * next thread) - then free. */
+static void *arena_user(void *wait)
 {
+	iova_allocation a;
+	CHECK_STATUS(iova_alloc(A.d, &(iova_request){.size = G}, &a), IOVA_OK);
+	if (wait)
+		pthread_barrier_wait(&A.all_allocated);
+	CHECK_STATUS(iova_free(A.d, a.handle), IOVA_OK);
+	return NULL;
+}
+
+/* Three threads allocating at once get three arenas; a later thread takes
+ * over a slot that has one, and with it the arena. */
+static void test_arena_per_thread(void)
+{
+	A.d = open_domain(NULL);
+	CHECK_EQ(test_counter(A.d, "jemalloc_arenas"), 0); /* created on first use, not with the domain */
+	pthread_barrier_init(&A.all_allocated, NULL, ARENA_THREADS);
+	pthread_t t[ARENA_THREADS];
+	for (int i = 0; i < ARENA_THREADS; i++)
+		pthread_create(&t[i], NULL, arena_user, (void *)1);
+	for (int i = 0; i < ARENA_THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&A.all_allocated);
+	CHECK_EQ(test_counter(A.d, "jemalloc_arenas"), ARENA_THREADS);
+	pthread_t later;
+	pthread_create(&later, NULL, arena_user, NULL);
+	pthread_join(later, NULL);
+	CHECK_EQ(test_counter(A.d, "jemalloc_arenas"), ARENA_THREADS);
+	CHECK_EQ(stats(A.d).live_allocations, 0);
+	iova_domain_destroy(A.d);
+}
+
+/* ---- refusing to run when jemalloc would write to the range ---- */
+
+/* Whether jemalloc itself reads MALLOC_CONF as asking for @opt: without
+ * that, a refusal (or its absence) would say nothing. */
+static bool jemalloc_fills(const char *opt)
+{
+	if (!strcmp(opt, "junk")) {
+		const char *junk = "false";
+		size_t sz = sizeof junk;
+		return !mallctl("opt.junk", &junk, &sz, NULL, 0) && strcmp(junk, "false");
+	}
+	bool zero = false;
+	size_t sz = sizeof zero;
+	return !mallctl("opt.zero", &zero, &sz, NULL, 0) && zero;
+}
+
+/* MALLOC_CONF asks jemalloc to junk-fill or zero (@opt): "jemalloc" and
+ * "jemalloc+cache" domains are refused as unsupported, since jemalloc would
+ * write to the stand-in range, which has no memory; other strategies are
+ * unaffected. */
+static int refused_by_malloc_conf(const char *opt)
+{
+	const char *conf = getenv("MALLOC_CONF");
+	if (strcmp(opt, "junk") && strcmp(opt, "zero")) {
+		fprintf(stderr, "test_jemalloc: --refused-by-malloc-conf takes junk or zero, not \"%s\"\n", opt);
+		return 2;
+	}
+	CHECK_MSG(conf && strstr(conf, opt), "MALLOC_CONF is \"%s\", not one setting %s (the CTest case sets it)",
+		  conf ? conf : "(unset)", opt);
+	CHECK_MSG(jemalloc_fills(opt), "jemalloc did not take MALLOC_CONF=%s: opt.%s is not set", conf ? conf : "", opt);
+	static const char *const refused[] = {"jemalloc", "jemalloc+cache"};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		iova_domain *d = NULL;
+		iova_domain_config cfg = {.base = BASE, .size = SIZE, .strategy = refused[i]};
+		iova_status st = iova_domain_create(&cfg, &d);
+		CHECK_MSG(st == IOVA_ERR_UNSUPPORTED && !d, "%s with MALLOC_CONF=%s: %s, want IOVA_ERR_UNSUPPORTED",
+			  refused[i], conf ? conf : "", iova_status_name(st));
+		if (d)
+			iova_domain_destroy(d); /* allocating from it could fault: no memory behind the range */
+		/* The check a command line or job file runs first says why. */
+		char msg[256] = "";
+		st = iova_strategy_check(refused[i], NULL, msg, sizeof msg);
+		CHECK_MSG(st == IOVA_ERR_UNSUPPORTED && strstr(msg, "MALLOC_CONF") &&
+				  strstr(msg, !strcmp(opt, "junk") ? "junk filling" : "zeroing"),
+			  "iova_strategy_check(%s) with MALLOC_CONF=%s: %s, \"%s\"", refused[i], conf ? conf : "",
+			  iova_status_name(st), msg);
+		printf("%s refused with MALLOC_CONF=%s: %s\n", refused[i], conf ? conf : "", msg);
+	}
+	iova_domain *d = NULL;
+	iova_domain_config cfg = {.base = BASE, .size = SIZE, .strategy = "bitmap"};
+	CHECK_STATUS(iova_domain_create(&cfg, &d), IOVA_OK);
+	if (d) {
+		iova_allocation a;
+		CHECK_STATUS(iova_alloc(d, &(iova_request){.size = G}, &a), IOVA_OK);
+		CHECK_STATUS(iova_free(d, a.handle), IOVA_OK);
+		iova_domain_destroy(d);
+	}
+	return check_exit_code();
+}
+
+int main(int argc, char **argv)
+{
+	static const char mode[] = "--refused-by-malloc-conf=";
+	if (argc == 2 && !strncmp(argv[1], mode, strlen(mode)))
+		return refused_by_malloc_conf(argv[1] + strlen(mode));
+	if (argc > 1) {
+		fprintf(stderr, "usage: test_jemalloc [%sjunk|zero]\n", mode);
+		return 2;
+	}
 	test_size_classes(NULL);
 	test_size_classes("tcache=0");
 	test_errors_and_caps();
 	test_options();
 	test_purge_on_failure();
+	test_arena_per_thread();
 	return check_exit_code();
 }

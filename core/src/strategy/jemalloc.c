@@ -536,10 +536,41 @@ static iova_status parse(const char *options, struct je_opts *o, char *msg, size
 	return iova_opts_parse("jemalloc", options, je_spec, JE_SPEC_N, o, NULL, msg, msg_size);
 }
 
+/*
+ * Junk filling or zeroing (MALLOC_CONF=junk:true, zero:true) would make
+ * jemalloc write to the stand-in range, which has no memory behind it.
+ * Return: IOVA_OK if neither is on; else IOVA_ERR_UNSUPPORTED, with a
+ * sentence naming the setting in @msg.
+ */
+static iova_status fill_refusal(char *msg, size_t msg_size)
+{
+	const char *junk = "false";
+	bool zero = false;
+	size_t sz = sizeof junk;
+	(void)mallctl("opt.junk", &junk, &sz, NULL, 0); /* absent unless built with fill support */
+	sz = sizeof zero;
+	(void)mallctl("opt.zero", &zero, &sz, NULL, 0);
+	if (strcmp(junk, "false")) {
+		iova_opts_message(msg, msg_size,
+				  "jemalloc: MALLOC_CONF turns on junk filling (opt.junk \"%s\"), which would write into "
+				  "the simulated range; unset it",
+				  junk);
+		return IOVA_ERR_UNSUPPORTED;
+	}
+	if (zero) {
+		iova_opts_message(msg, msg_size,
+				  "jemalloc: MALLOC_CONF turns on zeroing (opt.zero), which would write into the "
+				  "simulated range; unset it");
+		return IOVA_ERR_UNSUPPORTED;
+	}
+	return IOVA_OK;
+}
+
 static iova_status je_check_options(const char *options, char *msg, size_t msg_size)
 {
 	struct je_opts o;
-	return parse(options, &o, msg, msg_size);
+	iova_status st = parse(options, &o, msg, msg_size);
+	return st != IOVA_OK ? st : fill_refusal(msg, msg_size);
 }
 
 /* Reserve the stand-in range: @bytes, placed so that base is congruent to
@@ -587,15 +618,7 @@ static iova_status je_create(const iova_space *space, const char *options, void 
 	sz = sizeof j->retain;
 	if (mallctl("opt.retain", &j->retain, &sz, NULL, 0))
 		j->retain = true;
-	/* Junk filling or zeroing (MALLOC_CONF=junk:true, zero:true) would make
-	 * jemalloc write to the stand-in range, which has no memory: refuse. */
-	const char *junk = "false";
-	bool zero = false;
-	sz = sizeof junk;
-	(void)mallctl("opt.junk", &junk, &sz, NULL, 0); /* absent unless built with fill support */
-	sz = sizeof zero;
-	(void)mallctl("opt.zero", &zero, &sz, NULL, 0);
-	if (strcmp(junk, "false") || zero) {
+	if (fill_refusal(NULL, 0) != IOVA_OK) {
 		je_destroy(j);
 		return IOVA_ERR_UNSUPPORTED;
 	}

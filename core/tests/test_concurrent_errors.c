@@ -14,9 +14,17 @@
  *    about one round in ten; in a release build about one in 20,000.)
  * 2. Forged handles amid traffic: worker threads allocate and free (with a
  *    shadow map of owners, as in test_stress) while forger threads free
- *    handles that were never issued: live handles of the workers with a tag
- *    bit flipped, handles of another domain over the same space, random
- *    values. Every forged free is refused with IOVA_ERR_FORGED_HANDLE, no
+ *    handles that were never issued: live handles of the workers with one
+ *    bit of the tag, of the address or of the size and cache type flipped
+ *    (each refused with IOVA_ERR_FORGED_HANDLE, every time: the tag catches
+ *    every single-bit change), handles of another domain over the same space
+ *    and of one over another space, random values (refused as forged but
+ *    for a 2^-24 tag collision); and handles with an authentic tag, made
+ *    with the domain's key (handle.h), over contents the domain cannot have
+ *    issued - an address outside the space, a size running past its end, an
+ *    unknown cache type - which must still be refused as forged, and over
+ *    blocks larger than any worker allocates, which name no live block and
+ *    must be refused as IOVA_ERR_UNKNOWN_HANDLE or IOVA_ERR_DOUBLE_FREE. No
  *    worker's free fails, nothing overlaps, and at the end the domain is
  *    whole with failed_frees equal to the number of forgeries.
  * 3. A valid free racing the free of the block that held the same address
@@ -31,6 +39,8 @@
  */
 #include "refmodel.h"
 #include "testutil.h"
+
+#include "handle.h" /* handle_make(): authentic tags over impossible contents */
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -185,17 +195,43 @@ static void racing_double_frees(unsigned threads)
 #define WORKERS 3
 #define FORGERS 2
 #define HELD 64
+/* Workers ask for blocks of order 8 at most (traffic_worker_main()): a
+ * block of more granules is never live. */
+#define WORKER_MAX_GRANULES 256
+
+/* What the forgers make, and what each must be refused with. */
+enum forgery {
+	FORGE_TAG_BIT,      /* a live handle, one tag bit flipped: FORGED */
+	FORGE_ADDRESS_BIT,  /* a live handle, one address bit flipped: FORGED */
+	FORGE_SIZE_BIT,     /* a live handle, one size or cache-type bit flipped: FORGED */
+	FORGE_TWIN,         /* a handle of a domain over the same space: FORGED but for a tag collision */
+	FORGE_FAR,          /* a handle of a domain over another space: as FORGE_TWIN */
+	FORGE_RANDOM,       /* random words: as FORGE_TWIN */
+	FORGE_IMPOSSIBLE,   /* authentic tag, contents outside the domain: FORGED */
+	FORGE_NOT_LIVE,     /* authentic tag, a block larger than any live one: UNKNOWN or DOUBLE_FREE */
+	FORGE_KINDS
+};
+
+static const char *const forgery_name[FORGE_KINDS] = {
+	"tag bit flipped", "address bit flipped", "size or cache bit flipped", "same-space domain's",
+	"other-space domain's", "random", "authentic tag, impossible contents", "authentic tag, no such live block",
+};
 
 struct traffic {
-	iova_domain *d, *twin;
+	iova_domain *d, *twin, *far;
 	refmodel geometry;
 	_Atomic uint32_t *shadow; /* owner id per granule */
-	/* Handles of live blocks, published for forgers: two words each, written
-	 * and read with relaxed atomics (a torn pair is just another forgery). */
+	/* Handles of live blocks, published for forgers: two words each, word 0
+	 * (never 0 in a handle) cleared before the slot is reused. A forger must
+	 * not read a torn pair: one bit flipped in a pair spliced from two
+	 * handles is not a single-bit change, and its tag would match with
+	 * probability 2^-24 instead of never (see published_handle()). */
 	_Atomic uint64_t published[WORKERS][HELD][2];
-	iova_handle twin_handles[32];
+	iova_handle twin_handles[32], far_handles[32];
 	_Atomic bool workers_done;
-	_Atomic uint64_t forged, forged_refused, forged_other;
+	_Atomic uint64_t forged, forged_refused;
+	/* Per enum forgery: tried, and refused otherwise than it must be. */
+	_Atomic uint64_t kind_tried[FORGE_KINDS], kind_wrong[FORGE_KINDS];
 	pthread_barrier_t start;
 };
 
@@ -266,8 +302,10 @@ static void *traffic_worker_main(void *arg)
 		traffic_take(T, &held[i], id);
 		live[i] = true;
 		W->allocs++;
-		atomic_store_explicit(&T->published[W->index][i][1], held[i].handle.opaque[1], memory_order_relaxed);
-		atomic_store_explicit(&T->published[W->index][i][0], held[i].handle.opaque[0], memory_order_relaxed);
+		/* Release on both: a forger that reads word 1 sees word 0 cleared
+		 * since, or rewritten; one that reads word 0 sees its word 1. */
+		atomic_store_explicit(&T->published[W->index][i][1], held[i].handle.opaque[1], memory_order_release);
+		atomic_store_explicit(&T->published[W->index][i][0], held[i].handle.opaque[0], memory_order_release);
 	}
 	for (unsigned i = 0; i < HELD; i++)
 		if (live[i]) {
@@ -279,6 +317,71 @@ static void *traffic_worker_main(void *arg)
 	return NULL;
 }
 
+/* A handle a worker issued (live, or being freed), as published; false if
+ * the slot is empty or was republished while being read. */
+static bool published_handle(struct traffic *T, test_rng *g, iova_handle *h)
+{
+	const unsigned w = (unsigned)rng_below(g, WORKERS), i = (unsigned)rng_below(g, HELD);
+	_Atomic uint64_t *p = T->published[w][i];
+	h->opaque[0] = atomic_load_explicit(&p[0], memory_order_acquire);
+	h->opaque[1] = atomic_load_explicit(&p[1], memory_order_acquire);
+	/* Word 1 of a later handle is stored after word 0 was cleared, so a
+	 * torn pair shows as word 0 changed. (Word 0 rewritten to the same
+	 * value is the later handle itself, whole.) */
+	return h->opaque[0] != 0 && atomic_load_explicit(&p[0], memory_order_relaxed) == h->opaque[0];
+}
+
+/* A handle tagged with the domain's own key over contents it never issues:
+ * only handle_open()'s checks of the contents stand between it and the
+ * strategy. */
+static iova_handle impossible_handle(struct traffic *T, test_rng *g)
+{
+	const uint64_t base = DOMAIN_FIRST * PAGE, end = (DOMAIN_FIRST + DOMAIN_GRANULES) * PAGE;
+	const uint64_t requested = (1 + rng_below(g, 16)) * PAGE - rng_below(g, PAGE);
+	switch (rng_below(g, 5)) {
+	case 0: /* below the space */
+		return handle_make(T->d, base - (1 + rng_below(g, DOMAIN_FIRST)) * PAGE, requested, IOVA_CACHE_CACHED);
+	case 1: /* at or above its end */
+		return handle_make(T->d, end + rng_below(g, UINT64_C(1) << 30) * PAGE, requested, IOVA_CACHE_NON_CACHED);
+	case 2: { /* anywhere else in the 64-bit space */
+		uint64_t a = rng_next(g) & ~(PAGE - 1);
+		if (a - base < end - base)
+			a = end;
+		return handle_make(T->d, a, requested, IOVA_CACHE_WRITE_COMBINED);
+	}
+	case 3: { /* inside, but running past the end */
+		const uint64_t left = 1 + rng_below(g, 64);
+		return handle_make(T->d, end - left * PAGE, (left + 1 + rng_below(g, 64)) * PAGE - rng_below(g, PAGE),
+				   IOVA_CACHE_NON_CACHED);
+	}
+	default: /* a cache type that does not exist */
+		return handle_make(T->d, base + rng_below(g, DOMAIN_GRANULES) * PAGE, requested, (iova_cache_type)3);
+	}
+}
+
+/* A handle with an authentic tag over more granules than any worker ever
+ * holds, starting at a live block or anywhere: it can never name a live
+ * block, so it must never free one, whatever is live at that instant.
+ * False if the published slot was empty. */
+static bool not_live_handle(struct traffic *T, test_rng *g, iova_handle *h)
+{
+	const uint64_t granules = WORKER_MAX_GRANULES + 1 + rng_below(g, 4 * WORKER_MAX_GRANULES);
+	uint64_t first;
+	if (rng_chance(g, 500)) {
+		iova_handle live;
+		if (!published_handle(T, g, &live))
+			return false;
+		first = live.opaque[0] / PAGE;
+	} else {
+		first = DOMAIN_FIRST + rng_below(g, DOMAIN_GRANULES);
+	}
+	if (first + granules > DOMAIN_FIRST + DOMAIN_GRANULES)
+		first = DOMAIN_FIRST + DOMAIN_GRANULES - granules;
+	*h = handle_make(T->d, first * PAGE, granules * PAGE - rng_below(g, PAGE),
+			 (iova_cache_type)rng_below(g, 3));
+	return true;
+}
+
 static void *forger_main(void *arg)
 {
 	struct traffic *T = arg;
@@ -287,35 +390,64 @@ static void *forger_main(void *arg)
 	pthread_barrier_wait(&T->start);
 	while (!atomic_load_explicit(&T->workers_done, memory_order_relaxed)) {
 		iova_handle h;
-		const unsigned kind = (unsigned)rng_below(&g, 10);
-		if (kind < 6) {
-			/* A worker's live handle with one tag bit flipped: the tag no
-			 * longer matches whatever it covers. */
-			const unsigned w = (unsigned)rng_below(&g, WORKERS), i = (unsigned)rng_below(&g, HELD);
-			h.opaque[0] = atomic_load_explicit(&T->published[w][i][0], memory_order_relaxed);
-			h.opaque[1] = atomic_load_explicit(&T->published[w][i][1], memory_order_relaxed);
-			if (!h.opaque[0])
+		const enum forgery kind = (enum forgery)rng_below(&g, FORGE_KINDS);
+		switch (kind) {
+		case FORGE_TAG_BIT: {
+			if (!published_handle(T, &g, &h))
 				continue;
 			const unsigned bit = (unsigned)rng_below(&g, 24);
 			if (bit < 12)
 				h.opaque[0] ^= UINT64_C(1) << bit;
 			else
 				h.opaque[1] ^= UINT64_C(1) << (52 + bit - 12);
-		} else if (kind < 8) {
+			break;
+		}
+		case FORGE_ADDRESS_BIT: /* bits 12..63 of the first word */
+			if (!published_handle(T, &g, &h))
+				continue;
+			h.opaque[0] ^= UINT64_C(1) << (12 + rng_below(&g, 52));
+			break;
+		case FORGE_SIZE_BIT: /* bits 0..49 (size - 1) and 50..51 (cache type) of the second */
+			if (!published_handle(T, &g, &h))
+				continue;
+			h.opaque[1] ^= UINT64_C(1) << rng_below(&g, 52);
+			break;
+		case FORGE_TWIN:
 			h = T->twin_handles[rng_below(&g, 32)];
-		} else {
+			break;
+		case FORGE_FAR:
+			h = T->far_handles[rng_below(&g, 32)];
+			break;
+		case FORGE_RANDOM:
 			h.opaque[0] = rng_next(&g);
 			h.opaque[1] = rng_next(&g);
+			break;
+		case FORGE_IMPOSSIBLE:
+			h = impossible_handle(T, &g);
+			break;
+		default:
+			if (!not_live_handle(T, &g, &h))
+				continue;
+			break;
 		}
-		iova_status st = iova_free(T->d, h);
+		const iova_status st = iova_free(T->d, h);
 		atomic_fetch_add_explicit(&T->forged, 1, memory_order_relaxed);
-		if (st == IOVA_ERR_FORGED_HANDLE) {
+		atomic_fetch_add_explicit(&T->kind_tried[kind], 1, memory_order_relaxed);
+		if (st == IOVA_ERR_FORGED_HANDLE)
 			atomic_fetch_add_explicit(&T->forged_refused, 1, memory_order_relaxed);
-		} else {
-			atomic_fetch_add_explicit(&T->forged_other, 1, memory_order_relaxed);
-			CHECK_MSG(st != IOVA_OK, "a forged handle {0x%" PRIx64 ", 0x%" PRIx64 "} freed a block", h.opaque[0],
-				  h.opaque[1]);
-		}
+		const bool right = kind == FORGE_NOT_LIVE ? st == IOVA_ERR_UNKNOWN_HANDLE || st == IOVA_ERR_DOUBLE_FREE
+							  : st == IOVA_ERR_FORGED_HANDLE;
+		if (right)
+			continue;
+		/* Twin, far and random handles pass the tag with probability
+		 * 2^-24 and are then refused by another name: counted, judged in
+		 * forged_amid_traffic(). Any other kind refused wrongly, or any
+		 * forgery freed, is reported at once. */
+		const uint64_t n = atomic_fetch_add_explicit(&T->kind_wrong[kind], 1, memory_order_relaxed);
+		const bool collision_kind = kind == FORGE_TWIN || kind == FORGE_FAR || kind == FORGE_RANDOM;
+		if ((st == IOVA_OK || !collision_kind) && n < 3)
+			CHECK_MSG(false, "forged handle (%s) {0x%" PRIx64 ", 0x%" PRIx64 "}: %s", forgery_name[kind], h.opaque[0],
+				  h.opaque[1], iova_status_name(st));
 	}
 	return NULL;
 }
@@ -325,15 +457,21 @@ static void forged_amid_traffic(void)
 	struct traffic *T = calloc(1, sizeof *T);
 	T->d = make_domain();
 	T->twin = make_domain(); /* same space, another key */
+	iova_domain_config far_cfg = {.base = 0, .size = DOMAIN_FIRST * PAGE}; /* just below T->d's space */
+	CHECK_STATUS(iova_domain_create(&far_cfg, &T->far), IOVA_OK);
+	if (!T->far)
+		abort();
 	iova_domain_config cfg = iova_domain_get_config(T->d);
 	if (!refmodel_init(&T->geometry, &cfg))
 		abort();
 	T->shadow = calloc(DOMAIN_GRANULES, sizeof *T->shadow);
-	iova_allocation twin_blocks[32];
+	iova_allocation twin_blocks[32], far_blocks[32];
 	for (int i = 0; i < 32; i++) {
-		iova_request r = {.size = (uint64_t)(1 + i % 7) * PAGE};
+		iova_request r = {.size = (uint64_t)(1 + i % 7) * PAGE, .placement = (iova_placement)(i & 1)};
 		CHECK_STATUS(iova_alloc(T->twin, &r, &twin_blocks[i]), IOVA_OK);
 		T->twin_handles[i] = twin_blocks[i].handle;
+		CHECK_STATUS(iova_alloc(T->far, &r, &far_blocks[i]), IOVA_OK);
+		T->far_handles[i] = far_blocks[i].handle;
 	}
 	pthread_barrier_init(&T->start, NULL, WORKERS + FORGERS);
 	struct traffic_worker W[WORKERS];
@@ -355,11 +493,20 @@ static void forged_amid_traffic(void)
 		pthread_join(ft[f], NULL);
 
 	const uint64_t forged = atomic_load(&T->forged), refused = atomic_load(&T->forged_refused);
-	/* A torn or random handle passes the 24-bit tag with probability 2^-24;
-	 * even then it is refused (it names no live block), only by another name. */
-	CHECK_MSG(forged - refused <= 2, "%" PRIu64 " of %" PRIu64 " forged handles were not refused as forged",
-		  forged - refused, forged);
-	CHECK(forged > 1000);
+	/* A foreign or random handle passes the 24-bit tag with probability
+	 * 2^-24; even then it is refused (it names no live block), only by
+	 * another name. The other kinds have no such excuse. */
+	const uint64_t collisions = atomic_load(&T->kind_wrong[FORGE_TWIN]) + atomic_load(&T->kind_wrong[FORGE_FAR]) +
+				    atomic_load(&T->kind_wrong[FORGE_RANDOM]);
+	CHECK_MSG(collisions <= 2, "%" PRIu64 " foreign or random handles were not refused as forged", collisions);
+	for (unsigned k = 0; k < FORGE_KINDS; k++) {
+		const uint64_t tried = atomic_load(&T->kind_tried[k]), wrong = atomic_load(&T->kind_wrong[k]);
+		/* Each kind must have been tried against live traffic often enough to mean something. */
+		CHECK_MSG(tried >= 200, "forgeries \"%s\": only %" PRIu64 " tried", forgery_name[k], tried);
+		if (k != FORGE_TWIN && k != FORGE_FAR && k != FORGE_RANDOM)
+			CHECK_MSG(wrong == 0, "forgeries \"%s\": %" PRIu64 " of %" PRIu64 " refused with the wrong error",
+				  forgery_name[k], wrong, tried);
+	}
 	CHECK_EQ(allocs, frees);
 	for (uint64_t i = 0; i < DOMAIN_GRANULES; i++)
 		if (atomic_load(&T->shadow[i])) {
@@ -375,11 +522,17 @@ static void forged_amid_traffic(void)
 	printf("forged handles amid traffic: %" PRIu64 " blocks allocated and freed by %d workers, %" PRIu64
 	       " forged frees refused (%" PRIu64 " as forged)\n",
 	       allocs, WORKERS, forged, refused);
-	for (int i = 0; i < 32; i++)
+	for (unsigned k = 0; k < FORGE_KINDS; k++)
+		printf("  %s: %" PRIu64 " tried, %" PRIu64 " refused otherwise than expected\n", forgery_name[k],
+		       atomic_load(&T->kind_tried[k]), atomic_load(&T->kind_wrong[k]));
+	for (int i = 0; i < 32; i++) {
 		CHECK_STATUS(iova_free(T->twin, twin_blocks[i].handle), IOVA_OK);
+		CHECK_STATUS(iova_free(T->far, far_blocks[i].handle), IOVA_OK);
+	}
 	pthread_barrier_destroy(&T->start);
 	iova_domain_destroy(T->d);
 	iova_domain_destroy(T->twin);
+	iova_domain_destroy(T->far);
 	refmodel_destroy(&T->geometry);
 	free(T->shadow);
 	free(T);

@@ -3,13 +3,15 @@
  * test_stress.c - randomized multi-threaded stress of buddy-lf with invariant
  * checks.
  *
- * 2, 4 and 8 threads each run OPS_PER_THREAD random operations on one
- * domain: allocations of mixed orders 0..12 (non-powers of two mostly, now
- * and then a block of 2^13..2^15 granules), some with windows, alignments,
- * boundaries and top-down placement; frees of random held blocks; and
- * hand-offs of live blocks to other threads through a shared array of slots
- * (atomic exchange), so that blocks are often freed by a thread other than
- * their allocator.
+ * 2, 4 and 8 threads each make CALLS_PER_THREAD calls of iova_alloc() and
+ * iova_free() on one domain (a thread loops until it has made that many,
+ * since some of its passes hand blocks over or do nothing; each thread's
+ * count is checked at the end): allocations of mixed orders 0..12
+ * (non-powers of two mostly, now and then a block of 2^13..2^15 granules),
+ * some with windows, alignments, boundaries and top-down placement; frees of
+ * random held blocks; and hand-offs of live blocks to other threads through
+ * a shared array of slots (atomic exchange), so that blocks are often freed
+ * by a thread other than their allocator.
  *
  * Invariants, checked as the threads run:
  *  - shadow map: one atomic owner id per granule, set with an exchange on
@@ -31,6 +33,8 @@
  * replays the random choices (not the interleaving); argv[2], if given, runs
  * only the configuration with that many threads.
  */
+#include "buddy/buddy.h"
+#include "domain.h"
 #include "refmodel.h"
 #include "testutil.h"
 
@@ -40,14 +44,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Operations per thread. ThreadSanitizer slows this test down about
- * twentyfold; its run uses a tenth of the operations so that it stays well
- * under two minutes on two cores. */
+/* iova_alloc() and iova_free() calls per thread: at least 10^6 is the
+ * requirement. ThreadSanitizer slows this test down about twentyfold; its run makes
+ * a tenth of the calls so that it stays well under two minutes on two cores. */
 #if TEST_UNDER_TSAN
-#define OPS_PER_THREAD 100000
+#define CALLS_PER_THREAD 100000
 #else
-#define OPS_PER_THREAD 1000000
+#define CALLS_PER_THREAD 1000000
 #endif
+/* A thread whose records have all been handed away and not come back can
+ * only wait for hand-offs; this bounds its loop, and the count check at the
+ * end reports the shortfall instead of the test hanging. */
+#define PASSES_MAX (3 * CALLS_PER_THREAD)
 
 #define HELD_MAX 256    /* blocks one thread holds at most */
 #define RECS_PER_THREAD 320
@@ -82,7 +90,17 @@ struct worker {
 	uint32_t *spare, nspare; /* record ids not in use */
 	uint32_t cap;
 	uint64_t allocs, frees, nospace, handoffs;
+	uint64_t calls; /* of iova_alloc() and iova_free(), failed ones included */
 };
+
+/* The lock-free buddy's invariants (buddy_check()), on a quiescent domain. */
+static void check_tree(const iova_domain *d, unsigned threads, const char *when)
+{
+	char msg[256];
+	if (d->ops == &iova_buddy_lf_ops)
+		CHECK_MSG(buddy_check(d->strategy, msg, sizeof msg), "%u threads, %s: buddy-lf invariants: %s", threads,
+			  when, msg);
+}
 
 static void describe(const iova_request *r, char *buf, size_t len)
 {
@@ -167,6 +185,7 @@ static void do_alloc(struct worker *W, test_rng *g)
 	struct rec *rc = &S->recs[id - 1];
 	iova_allocation a;
 	const iova_status st = iova_alloc(S->d, &r, &a);
+	W->calls++;
 	char desc[200];
 	if (errs || !refmodel_satisfiable(&S->geometry, &q)) {
 		const iova_status want = errs ? (iova_status)__builtin_ctz(errs) : IOVA_ERR_UNSATISFIABLE;
@@ -174,8 +193,10 @@ static void do_alloc(struct worker *W, test_rng *g)
 			describe(&r, desc, sizeof desc);
 			CHECK_MSG(false, "request %s: %s, want %s", desc, iova_status_name(st), iova_status_name(want));
 		}
-		if (st == IOVA_OK)
+		if (st == IOVA_OK) {
 			iova_free(S->d, a.handle);
+			W->calls++;
+		}
 		return;
 	}
 	if (st == IOVA_ERR_NO_SPACE) {
@@ -210,6 +231,7 @@ static void do_free(struct worker *W, test_rng *g)
 	W->held[i] = W->held[--W->nheld];
 	release(W->S, id);
 	W->frees++;
+	W->calls++;
 	W->spare[W->nspare++] = id;
 }
 
@@ -239,7 +261,7 @@ static void *worker_main(void *arg)
 	test_rng g;
 	rng_seed(&g, W->seed);
 	pthread_barrier_wait(&W->S->start);
-	for (unsigned long op = 0; op < OPS_PER_THREAD; op++) {
+	for (unsigned long op = 0; W->calls < CALLS_PER_THREAD && op < PASSES_MAX; op++) {
 		const unsigned c = (unsigned)rng_below(&g, 1000);
 		/* Hold between a few and HELD_MAX blocks; drift up and down. */
 		const unsigned alloc_share = (op / 20000) % 2 ? 650 : 420;
@@ -299,16 +321,24 @@ static void run(unsigned threads, uint64_t first, uint64_t n, uint64_t seed)
 			fprintf(stderr, "pthread_create failed\n");
 			abort();
 		}
-	uint64_t allocs = 0, frees = 0, nospace = 0, handoffs = 0;
+	uint64_t allocs = 0, frees = 0, nospace = 0, handoffs = 0, min_calls = UINT64_MAX;
 	for (unsigned t = 0; t < threads; t++) {
 		pthread_join(W[t].tid, NULL);
+		CHECK_MSG(W[t].calls >= CALLS_PER_THREAD,
+			  "%u threads: thread %u made %" PRIu64 " iova_alloc()/iova_free() calls, want at least %lu", threads, t,
+			  W[t].calls, (unsigned long)CALLS_PER_THREAD);
+		if (W[t].calls < min_calls)
+			min_calls = W[t].calls;
 		allocs += W[t].allocs;
 		frees += W[t].frees;
 		nospace += W[t].nospace;
 		handoffs += W[t].handoffs;
 	}
 
-	/* Quiescent from here: everything is exact. Free what is left. */
+	/* Quiescent from here: everything is exact. The tree the threads left,
+	 * blocks of every thread still in it, must keep every invariant. */
+	check_tree(S->d, threads, "after the threads");
+	/* Free what is left. */
 	for (unsigned t = 0; t < threads; t++)
 		while (W[t].nheld) {
 			release(S, W[t].held[--W[t].nheld]);
@@ -327,6 +357,7 @@ static void run(unsigned threads, uint64_t first, uint64_t n, uint64_t seed)
 			CHECK_MSG(false, "granule %" PRIu64 " still held by block %u", first + i, atomic_load(&S->shadow[i]));
 			break;
 		}
+	check_tree(S->d, threads, "after freeing everything");
 	iova_stats st;
 	CHECK_STATUS(iova_domain_stats(S->d, &st), IOVA_OK);
 	CHECK_EQ(st.allocs, allocs);
@@ -359,12 +390,13 @@ static void run(unsigned threads, uint64_t first, uint64_t n, uint64_t seed)
 				nroot++;
 		}
 	CHECK_STATUS(iova_alloc(S->d, &(iova_request){.size = PAGE}, &(iova_allocation){0}), IOVA_ERR_NO_SPACE);
+	check_tree(S->d, threads, "with the roots allocated");
 	for (size_t i = 0; i < nroot; i++)
 		CHECK_STATUS(iova_free(S->d, rootblk[i].handle), IOVA_OK);
 	free(rootblk);
-	printf("%u threads, %" PRIu64 " granules at %" PRIu64 ": %lu ops each; %" PRIu64 " blocks allocated and freed, %" PRIu64
-	       " no space, %" PRIu64 " hand-offs\n",
-	       threads, n, first, (unsigned long)OPS_PER_THREAD, allocs, nospace, handoffs);
+	printf("%u threads, %" PRIu64 " granules at %" PRIu64 ": at least %" PRIu64 " alloc/free calls each; %" PRIu64
+	       " blocks allocated and freed, %" PRIu64 " no space, %" PRIu64 " hand-offs\n",
+	       threads, n, first, min_calls, allocs, nospace, handoffs);
 	fflush(stdout);
 
 	pthread_barrier_destroy(&S->start);

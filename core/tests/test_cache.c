@@ -142,6 +142,13 @@ static iova_allocation *alloc_singles(iova_domain *d, size_t n)
  * another. The number of frees that parks @p magazines. */
 static size_t frees_to_park(size_t m, size_t p) { return m * (p + 1) + 1; }
 
+/* Free a[from..to). */
+static void free_range(iova_domain *d, const iova_allocation *a, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+}
+
 /* No options: magazines of 127 blocks. Loaded and previous hold 254 blocks
  * between them, so the 255th free is the first to reach the depot - which
  * pins the size to exactly 127 (126 would park at 253, 128 not at 255). */
@@ -151,11 +158,10 @@ static void test_default_magazine_size(void)
 	iova_allocation *a = alloc_singles(d, 255);
 	if (!a)
 		return;
-	for (int i = 0; i < 254; i++)
-		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+	free_range(d, a, 0, 254);
 	CHECK_EQ(test_counter(d, "cache_depot_puts"), 0);
 	CHECK_EQ(test_counter(d, "cache_cached_granules"), 254);
-	CHECK_STATUS(iova_free(d, a[254].handle), IOVA_OK);
+	free_range(d, a, 254, 255);
 	CHECK_EQ(test_counter(d, "cache_depot_puts"), 1);
 	CHECK_EQ(test_counter(d, "cache_depot_trims"), 0);
 	CHECK_EQ(test_counter(d, "cache_cached_granules"), 255);
@@ -174,8 +180,7 @@ static void test_default_depot_target(void)
 	iova_allocation *a = alloc_singles(d, n);
 	if (!a)
 		return;
-	for (size_t i = 0; i < n; i++)
-		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+	free_range(d, a, 0, n);
 	CHECK_EQ(test_counter(d, "cache_depot_puts"), ncpu + extra);
 	CHECK_MSG(test_counter(d, "cache_depot_trims") == extra, "%llu trims with %zu online CPUs, want %zu",
 		  (unsigned long long)test_counter(d, "cache_depot_trims"), ncpu, extra);
@@ -202,8 +207,7 @@ static void test_trim_period_default(void)
 	if (!a)
 		return;
 	const uint64_t start = mono_ns();
-	for (size_t i = 0; i < n; i++)
-		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+	free_range(d, a, 0, n);
 	const uint64_t periods = (mono_ns() - start) / (100 * 1000000u);
 	const uint64_t trims = test_counter(d, "cache_depot_trims");
 	CHECK_EQ(test_counter(d, "cache_depot_puts"), ncpu + above);
@@ -227,15 +231,13 @@ static void test_trim_after_period(void)
 	iova_allocation *a = alloc_singles(d, n + m);
 	if (!a)
 		return;
-	for (size_t i = 0; i < n; i++)
-		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+	free_range(d, a, 0, n);
 	CHECK_EQ(test_counter(d, "cache_depot_puts"), parked);
 	const uint64_t trims = test_counter(d, "cache_depot_trims");
 	CHECK(trims < parked);
 	sleep_ms(120); /* six periods, and a coarse clock tick or several */
 	/* loaded holds one block: the first free fills it, the second parks it */
-	for (size_t i = n; i < n + m; i++)
-		CHECK_STATUS(iova_free(d, a[i].handle), IOVA_OK);
+	free_range(d, a, n, n + m);
 	CHECK_EQ(test_counter(d, "cache_depot_puts"), parked + 1);
 	CHECK_EQ(test_counter(d, "cache_depot_trims"), trims + 1);
 	free(a);

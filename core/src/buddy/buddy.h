@@ -123,6 +123,26 @@ enum sync_mode {
 };
 unsigned buddy_up_vmax(const struct buddy *b, unsigned L, uint64_t j, uint64_t w);
 
+/*
+ * up_vmax_of() - the end of buddy_up_vmax() for a word of level L: @fullish
+ * has the lowest bit of each field whose region is entirely free, @v is
+ * 1 + the largest order free under the others. Coalescing is lazy, so a
+ * word of fully free fields is one free block of the word's size
+ * (@word_shift), and aligned runs of 2, 4, 8 of them are blocks too (@full:
+ * buddy_full_hint()).
+ */
+static inline unsigned up_vmax_of(uint64_t fullish, unsigned v, unsigned full, unsigned word_shift)
+{
+	if (fullish == LSB4)
+		return word_shift + 1;
+	for (unsigned k = 0; fullish && k < UP_FIELDS_LOG2; k++) {
+		if (full + k > v)
+			v = full + k;
+		fullish &= (fullish >> (UP_FIELD_BITS << k)) & stride_mask[k + 3];
+	}
+	return v;
+}
+
 /**
  * buddy_word_vmax() - 1 + the largest order of a free block in word j of level
  * L holding @w (0: nothing free); above level 0 it reads the hints of the

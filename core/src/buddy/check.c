@@ -140,18 +140,8 @@ static unsigned check_word(struct check *c, unsigned L, uint64_t j)
 		if (st == ST_FREE)
 			fullish |= UINT64_C(1) << (e * lv->fb);
 	}
-	if (L == 0)
-		return l0_vmax(w);
-	/* As buddy_up_vmax(): a word of fully free fields is one free block,
-	 * and so are aligned runs of them. */
-	if (fullish == LSB4)
-		return lv->word_shift + 1;
-	for (unsigned k = 0; fullish && k < UP_FIELDS_LOG2; k++) {
-		if (full + k > v)
-			v = full + k;
-		fullish &= (fullish >> (UP_FIELD_BITS << k)) & stride_mask[k + 3];
-	}
-	return v;
+	/* As buddy_word_vmax(), from the children's true values, not hints. */
+	return L == 0 ? l0_vmax(w) : up_vmax_of(fullish, v, full, lv->word_shift);
 }
 
 /**

@@ -44,15 +44,7 @@ unsigned buddy_up_vmax(const struct buddy *b, unsigned L, uint64_t j, uint64_t w
 		else if (h > v)
 			v = h;
 	}
-	if (fullish == LSB4)
-		return lv->word_shift + 1;
-	/* Aligned runs of 2, 4, 8 fully free fields are free blocks too. */
-	for (unsigned k = 0; fullish && k < UP_FIELDS_LOG2; k++) {
-		if (full + k > v)
-			v = full + k;
-		fullish &= (fullish >> (UP_FIELD_BITS << k)) & stride_mask[k + 3];
-	}
-	return v;
+	return up_vmax_of(fullish, v, full, lv->word_shift);
 }
 
 /**

@@ -23,8 +23,11 @@
  * below the limit - and otherwise goes below. Placement preferences are not
  * honoured for cached blocks. The depot is trimmed towards depot_target
  * magazines (default: the number of online CPUs), one magazine per trim_ms
- * (default 100) as Linux's delayed work does, but driven by depot traffic
- * instead of a timer; trim_ms=0 makes depot_target a hard cap.
+ * (default 100) from the time it first went above the target, as Linux's
+ * delayed work does. No timer runs: each depot operation trims what the
+ * periods passed since call for, so an idle stretch is made up for at the
+ * next one (a snapshot taken while idle still shows the untrimmed depot).
+ * trim_ms=0 makes depot_target a hard cap.
  *
  * Sizes (rounding=pow2, the default, as Linux): a request of s granules is
  * held as its power-of-two class, 2^ceil(log2 s) granules, so that any

@@ -56,6 +56,7 @@ static struct magazine *shelf_pop(struct depot *d, unsigned slot, uint64_t held)
 	struct magazine *m = sh->list;
 	if (m) {
 		sh->list = m->next;
+		m->next = NULL; /* outside the depot a magazine is alone (cache_release_magazine()) */
 		iova_count(&sh->count, UINT64_MAX); /* -1 */
 		iova_count(&sh->granules, -(m->size * held));
 		if (!sh->list)
@@ -99,39 +100,67 @@ static void depot_totals(const struct depot *d, uint64_t *magazines, uint64_t *g
 	}
 }
 
-/* The magazine to trim, if the depot is above its target and a trim is due;
- * the caller holds no shelf lock. Linux frees one magazine per 100 ms while
- * the depot holds more than one per CPU. The clock is read first: it is
- * this thread's own, the other shelves' counts are on other threads' lines. */
+/*
+ * The magazines to trim, chained through next, or NULL; the caller holds no
+ * shelf lock. Linux's delayed work frees one magazine every 100 ms while the
+ * depot holds more than one per CPU, idle or not. Here the depot's traffic
+ * drives it: the clock starts when the depot is first found above its
+ * target (last_trim_ns, 0 while it is not), and each operation trims the
+ * magazines whose periods have passed since, up to the excess - what the
+ * work item would have trimmed by then, an idle stretch included. The clock
+ * is read first: it is this thread's own, the other shelves' counts are on
+ * other threads' lines. trim_ms=0: every excess magazine, at once.
+ */
 static struct magazine *depot_trim(struct cache *c, struct depot *d, unsigned cls, unsigned slot)
 {
+	const uint64_t period = c->o.trim_ms * 1000000u;
 	uint64_t now = 0, last = 0;
-	if (c->o.trim_ms) {
+	if (period) {
 		now = now_ns();
 		last = atomic_load_explicit(&d->last_trim_ns, memory_order_relaxed);
-		if (now - last < c->o.trim_ms * 1000000u)
+		if (last && now - last < period)
 			return NULL;
 	}
 	uint64_t magazines, granules;
 	depot_totals(d, &magazines, &granules);
-	if (magazines <= c->o.depot_target)
+	if (magazines <= c->o.depot_target) {
+		if (last) /* at or below target: the work item would not run again */
+			atomic_compare_exchange_strong_explicit(&d->last_trim_ns, &last, 0, memory_order_relaxed,
+								memory_order_relaxed);
 		return NULL;
-	/* One trim per period, whoever gets there first. */
-	if (c->o.trim_ms &&
-	    !atomic_compare_exchange_strong_explicit(&d->last_trim_ns, &last, now, memory_order_relaxed, memory_order_relaxed))
-		return NULL;
-	struct magazine *m = depot_take(d, slot, cache_class_granules(c, cls));
-	if (m)
+	}
+	uint64_t due = magazines - c->o.depot_target;
+	if (period) {
+		if (!last) { /* above target from now: the first trim is one period away */
+			atomic_compare_exchange_strong_explicit(&d->last_trim_ns, &last, now, memory_order_relaxed,
+								memory_order_relaxed);
+			return NULL;
+		}
+		const uint64_t periods = (now - last) / period;
+		/* Trimmed down to the target, the clock stops (it starts again when
+		 * the depot next grows above it); else it keeps its phase. */
+		const uint64_t next = periods >= due ? 0 : last + periods * period;
+		due = iova_min(due, periods);
+		/* These periods' trims are ours, whoever else got here meanwhile. */
+		if (!atomic_compare_exchange_strong_explicit(&d->last_trim_ns, &last, next, memory_order_relaxed,
+							     memory_order_relaxed))
+			return NULL;
+	}
+	struct magazine *chain = NULL, *m;
+	for (; due && (m = depot_take(d, slot, cache_class_granules(c, cls))); due--) {
+		m->next = chain;
+		chain = m;
 		atomic_fetch_add_explicit(&c->depot_trims, 1, memory_order_relaxed);
-	return m;
+	}
+	return chain;
 }
 
 /**
  * cache_depot_get() - a full magazine of class @cls from the depot for slot
  * @slot (its own if it has one there), or NULL.
- * @evicted: receives a magazine trimmed from the depot (or NULL), which the
- *           caller gives back with cache_release_magazine() outside its
- *           quiescence section.
+ * @evicted: receives the magazines trimmed from the depot (chained, or NULL),
+ *           which the caller gives back with cache_release_magazine()
+ *           outside its quiescence section.
  */
 struct magazine *cache_depot_get(struct cache *c, unsigned cls, unsigned slot, struct magazine **evicted)
 {
@@ -155,8 +184,8 @@ struct magazine *cache_depot_get(struct cache *c, unsigned cls, unsigned slot, s
 /**
  * cache_depot_put() - park the full magazine @m of slot @slot in the depot
  * of class @cls.
- * Return: a magazine trimmed from the depot (possibly @m itself), or NULL;
- * the caller gives it back with cache_release_magazine().
+ * Return: the magazines trimmed from the depot (chained; possibly @m
+ * itself), or NULL; the caller gives them back with cache_release_magazine().
  */
 struct magazine *cache_depot_put(struct cache *c, unsigned cls, unsigned slot, struct magazine *m)
 {
@@ -181,16 +210,18 @@ void cache_release_block(struct cache *c, uint64_t g, uint64_t held, unsigned sl
 		atomic_compare_exchange_strong_explicit(st, &v, MAP_NONE, memory_order_relaxed, memory_order_relaxed);
 }
 
-/** cache_release_magazine() - give back every block of @m, then @m itself. */
+/** cache_release_magazine() - give back every block of @m, then @m itself,
+ * and the same for every magazine chained after it (a trim's, depot_trim()). */
 void cache_release_magazine(struct cache *c, unsigned cls, struct magazine *m, unsigned slot)
 {
-	if (!m)
-		return;
 	const uint64_t held = cache_class_granules(c, cls);
-	for (uint32_t i = 0; i < m->size; i++)
-		cache_release_block(c, m->g[i], held, slot);
-	atomic_fetch_add_explicit(&c->flushed_blocks, m->size, memory_order_relaxed);
-	cache_magazine_free(c, m, slot);
+	for (struct magazine *next; m; m = next) {
+		next = m->next;
+		for (uint32_t i = 0; i < m->size; i++)
+			cache_release_block(c, m->g[i], held, slot);
+		atomic_fetch_add_explicit(&c->flushed_blocks, m->size, memory_order_relaxed);
+		cache_magazine_free(c, m, slot);
+	}
 }
 
 /* Give back the blocks of a slot's magazines, keeping the magazines. The

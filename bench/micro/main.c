@@ -170,7 +170,7 @@ static bool has_prefix(const char *s, const char *prefix) { return !strncmp(s, p
  * working directory, with -2, -3... for runs started in the same second.
  * Return: false, having said why, if results/ cannot be made.
  */
-static bool default_report(char *flag, size_t size)
+static bool default_report(char *path, size_t size)
 {
 	struct stat st;
 	if (mkdir("results", 0777) != 0 && (errno != EEXIST || stat("results", &st) != 0 || !S_ISDIR(st.st_mode))) {
@@ -186,8 +186,8 @@ static bool default_report(char *flag, size_t size)
 		char suffix[16] = "";
 		if (n > 1)
 			snprintf(suffix, sizeof suffix, "-%d", n);
-		snprintf(flag, size, "--benchmark_out=results/micro-%s%s.json", stamp, suffix);
-		if (access(flag + strlen("--benchmark_out="), F_OK) != 0)
+		snprintf(path, size, "results/micro-%s%s.json", stamp, suffix);
+		if (access(path, F_OK) != 0)
 			return true;
 	}
 }
@@ -302,10 +302,11 @@ int main(int argc, char **argv)
 	 * "min_time:" into the benchmark names. */
 	char min_time[64];
 	snprintf(min_time, sizeof min_time, "--benchmark_min_time=%g", DEFAULT_MIN_TIME * micro_opts.scale);
-	char out_flag[128], format_flag[] = "--benchmark_out_format=json";
+	char out_path[96] = "", out_flag[128], format_flag[] = "--benchmark_out_format=json";
 	const bool default_out = !out_given && report_wanted;
-	if (default_out && !default_report(out_flag, sizeof out_flag))
+	if (default_out && !default_report(out_path, sizeof out_path))
 		return 1;
+	snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", out_path);
 	char *gb_argv[argc + 5];
 	int gb_argc = 0;
 	for (int i = 0; i < argc; i++)
@@ -321,7 +322,7 @@ int main(int argc, char **argv)
 	}
 	gb_argv[gb_argc] = NULL;
 	const int status = gb_main(gb_argc, gb_argv);
-	if (default_out && access(out_flag + strlen("--benchmark_out="), F_OK) == 0)
-		fprintf(stderr, "iovabench-micro: report written to %s\n", out_flag + strlen("--benchmark_out="));
+	if (default_out && access(out_path, F_OK) == 0)
+		fprintf(stderr, "iovabench-micro: report written to %s\n", out_path);
 	return status;
 }

@@ -29,9 +29,8 @@
  * epochs so that the space is often full and fragmented. The seed is
  * printed; pass one as argv[1] to replay.
  */
-#include "buddy/buddy.h"
-#include "domain.h"
 #include "refmodel.h"
+#include "test_tree.h"
 #include "testutil.h"
 
 #include <inttypes.h>
@@ -180,21 +179,11 @@ static void check_counters(struct run *R, const iova_stats *st, const char *wher
 		  R->nlive, st->requested_bytes, R->requested_live);
 }
 
-/* The whole comparison: extents, space statistics, counters. */
-/* The lock-free buddy's own invariants (buddy_check()), which a state can
- * break while still reporting the model's extents. */
-static bool tree_ok(const struct run *R, const char *where)
-{
-	char msg[256];
-	if (R->d->ops != &iova_buddy_lf_ops || buddy_check(R->d->strategy, msg, sizeof msg))
-		return true;
-	CHECK_MSG(false, "%s: buddy-lf invariants: %s", where, msg);
-	return false;
-}
-
+/* The whole comparison: extents, space statistics, counters, and the
+ * tree's own invariants (test_tree.h). */
 static bool matches_model(struct run *R, const char *where)
 {
-	bool tree = tree_ok(R, where);
+	bool tree = test_tree_ok(R->d, where);
 	domain_extents(R->d, &R->got);
 	extent_list_reset(&R->want);
 	refmodel_for_each_extent(&R->m, extent_list_add, &R->want);
@@ -212,7 +201,7 @@ static bool extents_match_model(struct run *R, const char *where)
 {
 	/* The whole tree on every eighth bad free: most of this test's time
 	 * otherwise, and a bad free that broke it would break it again. */
-	bool tree = (R->n_stale + R->n_forged) % 8 || tree_ok(R, where);
+	bool tree = (R->n_stale + R->n_forged) % 8 || test_tree_ok(R->d, where);
 	domain_extents(R->d, &R->got);
 	extent_list_reset(&R->want);
 	refmodel_for_each_extent(&R->m, extent_list_add, &R->want);

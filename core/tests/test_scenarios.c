@@ -36,9 +36,8 @@
  * Wherever a scenario reads the statistics, the tree's invariants are
  * checked too (buddy_check(): coverage, allocation runs, child words, hints).
  */
-#include "buddy/buddy.h"
-#include "domain.h"
 #include "refmodel.h"
+#include "test_tree.h"
 #include "testutil.h"
 
 #include <stdio.h>
@@ -102,18 +101,11 @@ static void alist_release(alist *l)
 	memset(l, 0, sizeof *l);
 }
 
-/* The lock-free buddy's invariants (buddy.h, checked by buddy_check()):
- * at every state a scenario looks at the statistics of, and at the end. */
-static void check_tree(const iova_domain *d)
-{
-	char msg[256];
-	if (d->ops == &iova_buddy_lf_ops)
-		CHECK_MSG(buddy_check(d->strategy, msg, sizeof msg), "buddy-lf invariants: %s", msg);
-}
-
+/* The statistics, and the tree's invariants at every state a scenario
+ * looks at the statistics of. */
 static iova_stats stats_of(const iova_domain *d)
 {
-	check_tree(d);
+	test_tree_ok(d, "scenario");
 	iova_stats st;
 	CHECK_STATUS(iova_domain_stats(d, &st), IOVA_OK);
 	return st;

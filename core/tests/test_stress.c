@@ -33,9 +33,8 @@
  * replays the random choices (not the interleaving); argv[2], if given, runs
  * only the configuration with that many threads.
  */
-#include "buddy/buddy.h"
-#include "domain.h"
 #include "refmodel.h"
+#include "test_tree.h"
 #include "testutil.h"
 
 #include <pthread.h>
@@ -93,13 +92,12 @@ struct worker {
 	uint64_t calls; /* of iova_alloc() and iova_free(), failed ones included */
 };
 
-/* The lock-free buddy's invariants (buddy_check()), on a quiescent domain. */
+/* The tree's invariants (test_tree.h) on the quiescent domain of a run. */
 static void check_tree(const iova_domain *d, unsigned threads, const char *when)
 {
-	char msg[256];
-	if (d->ops == &iova_buddy_lf_ops)
-		CHECK_MSG(buddy_check(d->strategy, msg, sizeof msg), "%u threads, %s: buddy-lf invariants: %s", threads,
-			  when, msg);
+	char where[96];
+	snprintf(where, sizeof where, "%u threads, %s", threads, when);
+	test_tree_ok(d, where);
 }
 
 static void describe(const iova_request *r, char *buf, size_t len)

@@ -523,6 +523,12 @@ typedef struct ib_job_result {
 	uint64_t requests, failed;
 	uint64_t req_by_size[64], failed_by_size[64]; /* by floor(log2(request bytes)) */
 	ib_iommu_sum iommu;
+	/* The strategy's own counters (iova_domain_counters()): totals over the
+	 * measured passes, summed over repetitions; levels as the last
+	 * repetition's measured passes ended; peaks the largest any repetition's
+	 * domain reached (warm-up included). */
+	unsigned ncounters;
+	iova_counter counters[IOVA_STATS_MAX_COUNTERS];
 	bool end_valid;
 	ib_frag end;                /* after the last complete pass, before leftovers are released */
 	ib_frag worst;              /* the smallest largest-free-extent seen (samples and pass ends) */

@@ -172,6 +172,47 @@ static bool replay(rep_ctx *x, ib_measure *m, uint64_t loops, uint64_t *elapsed,
 	return true;
 }
 
+/* A domain's counters at one moment. */
+typedef struct counter_set {
+	unsigned n;
+	iova_counter c[IOVA_STATS_MAX_COUNTERS];
+} counter_set;
+
+static void keep_counter(void *ctx, const char *name, uint64_t value, iova_counter_kind kind)
+{
+	counter_set *s = ctx;
+	if (s->n < IOVA_STATS_MAX_COUNTERS)
+		s->c[s->n++] = (iova_counter){name, value, kind};
+}
+
+/* Add what happened between @c0 and @c1 (one repetition's measured passes)
+ * to @r's counters: totals by difference, levels as at @c1, peaks by maximum. */
+static void counters_add(ib_job_result *r, const counter_set *c0, const counter_set *c1)
+{
+	if (c0->n != c1->n || (r->ncounters && r->ncounters != c1->n))
+		return; /* a strategy reports a fixed list: cannot happen */
+	if (!r->ncounters) {
+		for (unsigned i = 0; i < c1->n; i++)
+			r->counters[i] = (iova_counter){c1->c[i].name, 0, c1->c[i].kind};
+		r->ncounters = c1->n;
+	}
+	for (unsigned i = 0; i < c1->n; i++) {
+		iova_counter *out = &r->counters[i];
+		const uint64_t before = c0->c[i].value, after = c1->c[i].value;
+		switch (out->kind) {
+		case IOVA_COUNTER_TOTAL:
+			out->value += after >= before ? after - before : 0;
+			break;
+		case IOVA_COUNTER_LEVEL:
+			out->value = after;
+			break;
+		case IOVA_COUNTER_PEAK:
+			out->value = after > out->value ? after : out->value;
+			break;
+		}
+	}
+}
+
 static void run_rep(rep_ctx *x)
 {
 	const ib_job *job = x->job;
@@ -210,6 +251,8 @@ static void run_rep(rep_ctx *x)
 	window *w0 = ib_calloc(1, sizeof *w0), *w1 = ib_calloc(1, sizeof *w1);
 	if (has_mmu)
 		iova_iommu_window_histogram(d, window_cb, w0);
+	counter_set *c0 = ib_calloc(1, sizeof *c0), *c1 = ib_calloc(1, sizeof *c1);
+	iova_domain_counters(d, keep_counter, c0);
 	atomic_store(&m.recording, true);
 	size_t first_row = r->series.n;
 	ib_sampler *smp = ib_sampler_start(&m, d, job->interval_ns, x->rep + 1, job->orders, job->norders, &r->series,
@@ -238,6 +281,11 @@ static void run_rep(rep_ctx *x)
 		ok = replay(x, &m, loops, &elapsed, skipped, &unsupported_null);
 	}
 	ib_sampler_stop(smp);
+	iova_domain_counters(d, keep_counter, c1);
+	if (ok)
+		counters_add(r, c0, c1);
+	free(c0);
+	free(c1);
 	if (!ok) {
 		free(w0);
 		free(w1);

@@ -305,6 +305,19 @@ static json_t *job_json(const ib_run *run, size_t index)
 	json_object_set_new(fr, "worst", r->worst_valid ? frag_json(&r->worst, j) : json_null());
 	json_object_set_new(o, "fragmentation", fr);
 	json_object_set_new(o, "iommu", iommu_json(&r->iommu));
+	json_t *sc = json_object();
+	for (unsigned i = 0; i < r->ncounters; i++) {
+		const iova_counter *c = &r->counters[i];
+		json_t *x = json_object();
+		json_object_set_new(x, "kind", jstr(iova_counter_kind_name(c->kind)));
+		json_object_set_new(x, "value", jint(c->value));
+		if (c->kind == IOVA_COUNTER_TOTAL) {
+			const double per = (double)c->value / (double)r->requests;
+			json_object_set_new(x, "per_request", r->requests ? jreal(per) : json_null());
+		}
+		json_object_set_new(sc, c->name, x);
+	}
+	json_object_set_new(o, "strategy_counters", sc);
 	char ts[400];
 	snprintf(ts, sizeof ts, "timeseries/%s.csv", j->slug);
 	json_object_set_new(o, "timeseries", r->state == JOB_PENDING ? json_null() : jstr(ts));

@@ -241,6 +241,28 @@ iova_status iova_free(iova_domain *domain, iova_handle handle);
  * aligned power-of-two blocks (Linux's nr_free[order]); "extents" are
  * maximal runs of contiguous free granules.
  */
+/* What a strategy counter measures (iova_domain_counters()). */
+typedef enum iova_counter_kind {
+	IOVA_COUNTER_TOTAL, /* events since the domain was created: the difference
+			     * of two snapshots counts what happened between them */
+	IOVA_COUNTER_LEVEL, /* an amount now (blocks cached, tree nodes live) */
+	IOVA_COUNTER_PEAK,  /* the largest value seen since the domain was created */
+} iova_counter_kind;
+
+/** iova_counter_kind_name() - "total", "level" or "peak"; NULL if unknown. */
+const char *iova_counter_kind_name(iova_counter_kind kind);
+
+/* One of a strategy's own counters. */
+typedef struct iova_counter {
+	const char *name; /* a string of the library's: valid while the program runs */
+	uint64_t value;
+	iova_counter_kind kind;
+} iova_counter;
+
+/* Room for every registered strategy's counters, its cache layer's included
+ * (core/tests/test_counters.c checks that each fits). */
+#define IOVA_STATS_MAX_COUNTERS 40
+
 typedef struct iova_stats {
 	uint64_t granule;
 	uint64_t total_bytes;
@@ -262,6 +284,11 @@ typedef struct iova_stats {
 	 * allocated_bytes - requested_bytes is internal fragmentation (granule
 	 * rounding, size classes). (Appended last to keep existing offsets.) */
 	uint64_t cached_bytes;
+	/* The strategy's own counters, as iova_domain_counters() reports them,
+	 * in its fixed order: cache hits and depot traffic, lock acquisitions,
+	 * tree nodes visited, slow paths taken... */
+	uint32_t counter_count;
+	iova_counter counters[IOVA_STATS_MAX_COUNTERS];
 } iova_stats;
 
 /** iova_domain_stats() - fill @out with a snapshot of @domain. Walks the
@@ -320,12 +347,18 @@ unsigned iova_domain_caps(const iova_domain *domain);
  * below (no effect without caches). Concurrent allocations stay correct. */
 void iova_domain_flush_caches(iova_domain *domain);
 
+/* Receives one counter: its name (a string of the library's, valid while
+ * the program runs), value and kind. */
+typedef void (*iova_counter_fn)(void *ctx, const char *name, uint64_t value, iova_counter_kind kind);
+
 /**
  * iova_domain_counters() - report the strategy's own counters (cache hits,
- * lock acquisitions, nodes visited...) as name/value pairs, in a fixed order.
+ * lock acquisitions, nodes visited...) to @fn, in an order fixed for the
+ * strategy, without the walk of the free space that iova_domain_stats()
+ * makes. Safe while other threads allocate: each value is read once,
+ * relaxed, so counters read together need not agree to the operation.
  */
-void iova_domain_counters(const iova_domain *domain, void (*fn)(void *ctx, const char *name, uint64_t value),
-			  void *ctx);
+void iova_domain_counters(const iova_domain *domain, iova_counter_fn fn, void *ctx);
 
 /* ------------------------------------------------------------------------ */
 /* IOMMU simulation                                                         */

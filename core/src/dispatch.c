@@ -29,19 +29,6 @@
 
 #include <string.h>
 
-/*
- * Slot counters are written by the slot's owner only, so a relaxed load and
- * store (no locked instruction) suffice - except in the slot shared by
- * overflow threads.
- */
-static inline void counter_add(_Atomic uint64_t *c, uint64_t v, unsigned slot)
-{
-	if (IOVA_UNLIKELY(iova_slot_is_shared(slot)))
-		atomic_fetch_add_explicit(c, v, memory_order_relaxed);
-	else
-		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
-}
-
 /* Validate @r against @d and normalise it into granules. */
 static iova_status normalise_constrained(const iova_domain *d, const iova_request *r, iova_req *q)
 {
@@ -125,8 +112,8 @@ static inline void alloc_done(iova_domain *d, const iova_request *r, uint64_t g,
 	out->iova = iova;
 	out->size = granules << d->space.granule_shift;
 	out->cache_type = r->cache_type;
-	counter_add(&ctr->allocs, 1, slot);
-	counter_add(&ctr->requested_bytes, r->size, slot);
+	iova_slot_add(&ctr->allocs, 1, slot);
+	iova_slot_add(&ctr->requested_bytes, r->size, slot);
 }
 
 /*
@@ -161,7 +148,7 @@ static __attribute__((noinline)) iova_status alloc_untried(iova_domain *d, const
 	}
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {
 		memset(out, 0, sizeof *out);
-		counter_add(&d->counters[slot].failed_allocs, 1, slot);
+		iova_slot_add(&d->counters[slot].failed_allocs, 1, slot);
 		return st;
 	}
 	if (IOVA_UNLIKELY(d->iommu))
@@ -244,11 +231,11 @@ static inline iova_status free_done(iova_domain *d, unsigned slot, uint64_t requ
 {
 	struct domain_counters *ctr = &d->counters[slot];
 	if (IOVA_UNLIKELY(st != IOVA_OK)) {
-		counter_add(&ctr->failed_frees, 1, slot);
+		iova_slot_add(&ctr->failed_frees, 1, slot);
 		return st;
 	}
-	counter_add(&ctr->frees, 1, slot);
-	counter_add(&ctr->requested_bytes, -requested, slot);
+	iova_slot_add(&ctr->frees, 1, slot);
+	iova_slot_add(&ctr->requested_bytes, -requested, slot);
 	return IOVA_OK;
 }
 
@@ -339,6 +326,14 @@ static __attribute__((noinline)) iova_status free_buddy_raise(iova_domain *d, ui
 	return free_done(d, slot, requested, IOVA_OK);
 }
 
+/* A free by the buddy lane whose compare-and-swap lost to another thread:
+ * counted here, out of the lane, then retried by the general path. */
+static __attribute__((noinline)) iova_status free_buddy_raced(iova_domain *d, iova_handle h, unsigned slot)
+{
+	iova_slot_add(&d->fast_buddy->slots[slot].cas_retries, 1, slot);
+	return free_untried(d, h);
+}
+
 /* The buddy lane's free of a block of at most 16 granules with one
  * compare-and-swap (buddy_free_once()), calling nothing on the way (see
  * alloc_buddy_lane()); anything else, refusals and lost races included, is
@@ -354,8 +349,9 @@ static iova_status free_buddy_lane(iova_domain *d, iova_handle h)
 			return free_done(d, slot, requested, IOVA_OK);
 		case BUDDY_FREED_HINT_LOW:
 			return free_buddy_raise(d, first, after, slot, requested);
-		case BUDDY_REFUSED:
 		case BUDDY_RACED:
+			return free_buddy_raced(d, h, slot);
+		case BUDDY_REFUSED:
 			break;
 		}
 	}

@@ -105,7 +105,20 @@ void iova_domain_flush_caches(iova_domain *d)
 		d->ops->flush(d->strategy);
 }
 
-void iova_domain_counters(const iova_domain *d, void (*fn)(void *ctx, const char *name, uint64_t value), void *ctx)
+const char *iova_counter_kind_name(iova_counter_kind kind)
+{
+	switch (kind) {
+	case IOVA_COUNTER_TOTAL:
+		return "total";
+	case IOVA_COUNTER_LEVEL:
+		return "level";
+	case IOVA_COUNTER_PEAK:
+		return "peak";
+	}
+	return NULL;
+}
+
+void iova_domain_counters(const iova_domain *d, iova_counter_fn fn, void *ctx)
 {
 	if (d && fn && d->ops->counters)
 		d->ops->counters(d->strategy, fn, ctx);

@@ -72,8 +72,6 @@ typedef bool (*iova_extent_fn)(void *ctx, uint64_t first_granule, uint64_t granu
  * nothing, when no such block is live. walk_free() reports maximal free
  * extents in increasing order.
  */
-typedef void (*iova_counter_fn)(void *ctx, const char *name, uint64_t value);
-
 typedef struct iova_strategy_ops {
 	const char *name;
 	const char *description;

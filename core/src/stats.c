@@ -36,6 +36,15 @@ static bool account_extent(void *ctx, uint64_t first, uint64_t granules)
 	return true;
 }
 
+/* Keeps what iova_domain_counters() reports; a counter beyond the room is
+ * dropped (tests/test_counters.c makes sure none is). */
+static void keep_counter(void *ctx, const char *name, uint64_t value, iova_counter_kind kind)
+{
+	iova_stats *st = ctx;
+	if (st->counter_count < IOVA_STATS_MAX_COUNTERS)
+		st->counters[st->counter_count++] = (iova_counter){name, value, kind};
+}
+
 iova_status iova_domain_stats(const iova_domain *d, iova_stats *out)
 {
 	if (!d || !out)
@@ -63,6 +72,7 @@ iova_status iova_domain_stats(const iova_domain *d, iova_stats *out)
 	out->live_allocations = out->allocs - out->frees;
 	out->metadata_reserved_bytes = d->ops->metadata_reserved(d->strategy);
 	out->metadata_resident_bytes = d->ops->metadata_resident(d->strategy);
+	iova_domain_counters(d, keep_counter, out);
 	return IOVA_OK;
 }
 

@@ -167,7 +167,10 @@ static bool count_extent(void *ctx, uint64_t iova, uint64_t bytes)
 	return true;
 }
 
-static void ignore_counter(void *ctx, const char *name, uint64_t value) { (void)ctx, (void)name, (void)value; }
+static void ignore_counter(void *ctx, const char *name, uint64_t value, iova_counter_kind kind)
+{
+	(void)ctx, (void)name, (void)value, (void)kind;
+}
 
 /* Flushes and reads statistics while the workers run. */
 static void *meddler(void *arg)
@@ -187,9 +190,10 @@ static void *meddler(void *arg)
 	return NULL;
 }
 
-static void print_counter(void *ctx, const char *name, uint64_t value)
+static void print_counter(void *ctx, const char *name, uint64_t value, iova_counter_kind kind)
 {
-	fprintf(stderr, "%s: counter %s = %llu\n", (const char *)ctx, name, (unsigned long long)value);
+	fprintf(stderr, "%s: counter %s = %llu (%s)\n", (const char *)ctx, name, (unsigned long long)value,
+		iova_counter_kind_name(kind));
 }
 
 static bool print_extent(void *ctx, uint64_t iova, uint64_t bytes)

@@ -19,8 +19,9 @@ struct test_counter_find {
 	bool found;
 };
 
-static inline void test_counter_visit(void *ctx, const char *name, uint64_t value)
+static inline void test_counter_visit(void *ctx, const char *name, uint64_t value, iova_counter_kind kind)
 {
+	(void)kind;
 	struct test_counter_find *f = ctx;
 	if (!strcmp(f->name, name)) {
 		f->value = value;

@@ -81,7 +81,8 @@ JOB = {"index": int, "id": str, "slug": str, "section": str, "state": str, "erro
        "throughput": {"median_ops_per_sec": NUM, "min_ops_per_sec": NUM, "max_ops_per_sec": NUM},
        "latency_ns": dict, "operations": dict,
        "failures": {"requests": int, "failed": int, "unsupported": int, "by_size": list},
-       "fragmentation": {"orders": list, "order_bytes": list}, "timeseries": OPT_STR}
+       "fragmentation": {"orders": list, "order_bytes": list}, "strategy_counters": dict,
+       "timeseries": OPT_STR}
 REP = {"ops": int, "elapsed_ns": int, "ops_per_sec": NUM, "passes": int, "cut": bool, "requests": int,
        "failed": int, "unsupported": int, "latency_p50_ns": int, "latency_p99_ns": int}
 SUMMARY = {"schema": str, "schema_version": int, "state": str,
@@ -151,6 +152,17 @@ def validate_run(d, expect_state):
                       "%s: batched policy with %d unmaps but no vulnerability window" % (w, mmu["unmaps"]))
             if win["count"] == 0:
                 check(win["p99_us"] is None, "%s: no window measured but p99 %r" % (w, win["p99_us"]))
+        for name, c in j["strategy_counters"].items():
+            where = "%s.strategy_counters.%s" % (w, name)
+            check(c.get("kind") in ("total", "level", "peak") and isinstance(c.get("value"), int), where)
+            if c.get("kind") == "total":
+                req = j["failures"]["requests"]
+                want = c["value"] / req if req else None
+                got = c["per_request"]
+                check(got == want if want is None else abs(got - want) <= 1e-9 * max(1.0, want),
+                      "%s: per_request %r, want %r" % (where, got, want))
+            else:
+                check("per_request" not in c, where + ": per_request for a %s" % c.get("kind"))
         for key in ("end", "worst"):
             if j["fragmentation"].get(key) is not None:
                 validate(j["fragmentation"][key], FRAG, "%s.fragmentation.%s" % (w, key))
@@ -253,6 +265,10 @@ def mode_cli(tmp):
     check(open(os.path.join(latest, "job.ini")).read() == open(job).read(), "the job file is kept")
     frag = s["jobs"][0]
     check(frag["failures"]["failed"] == 2 * 8, "fragmenter: the large requests fail")
+    counters = frag["strategy_counters"]
+    check(list(counters) == ["searches", "splits", "merges", "cas_retries"], "buddy-lf's counters: %s" % list(counters))
+    # Each failed request is a search that found nothing: at least those.
+    check(counters.get("searches", {}).get("value", 0) >= 2 * 8, "buddy-lf counts its searches: %r" % counters)
     gpu = s["jobs"][2]
     check(gpu["iommu"]["policy"] == "percpu" and gpu["iommu"]["dma_ops"] > 0
           and gpu["latency_ns"]["fill"]["count"] > 0 and gpu["latency_ns"]["transfer"]["count"] > 0,

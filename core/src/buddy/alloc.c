@@ -183,6 +183,7 @@ static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_
 				claimed(b, c, L, j, p, split_field);
 				return CLAIM_DONE;
 			}
+			buddy_slot_count(b, c->slot, &c->slot->cas_retries);
 			guessed = false; /* w now holds the word's current value */
 			continue;
 		}
@@ -203,7 +204,8 @@ static enum claim_result claim_in_word(struct buddy *b, struct claim *c, uint64_
 		unsigned p = pick(cand, lv->fb, c->top_down);
 		uint64_t fullm = full_split & fields_span(lv->fb, p, c->m);
 		for (; fullm; fullm &= fullm - 1)
-			buddy_merge_child(b, L, j, field_of_bit((unsigned)__builtin_ctzll(fullm), lv->fb));
+			if (buddy_merge_child(b, L, j, field_of_bit((unsigned)__builtin_ctzll(fullm), lv->fb)))
+				buddy_slot_count(b, c->slot, &c->slot->merges);
 		w = atomic_load(wp);
 	}
 }
@@ -234,10 +236,14 @@ static enum claim_result split_claim(struct buddy *b, struct claim *c, unsigned 
 {
 	_Atomic uint64_t *wp = buddy_word(b, L, j);
 	uint64_t w = atomic_load(wp);
-	do {
+	for (;;) {
 		if (field_get(w, UP_FIELD_BITS, e) != ST_FREE)
 			return CLAIM_RETRY;
-	} while (!atomic_compare_exchange_weak(wp, &w, field_set(w, UP_FIELD_BITS, e, ST_SPLIT)));
+		if (atomic_compare_exchange_strong(wp, &w, field_set(w, UP_FIELD_BITS, e, ST_SPLIT)))
+			break;
+		buddy_slot_count(b, c->slot, &c->slot->cas_retries);
+	}
+	buddy_slot_count(b, c->slot, &c->slot->splits);
 	/* The field's region is now ours (I1); its words below are all NOTHERE.
 	 * Write them bottom-up, the block's word first, so that every hint is
 	 * computed from a complete child. */
@@ -447,6 +453,7 @@ static __attribute__((noinline)) iova_status alloc_search(struct buddy *b, const
 		.slot = slot,
 	};
 	c.m = (unsigned)(bsize >> b->level[c.level].entry_shift);
+	buddy_slot_count(b, slot, &slot->searches);
 	uint64_t hint = atomic_load_explicit(&c.slot->hint[c.level], memory_order_relaxed);
 	if (hint == BUDDY_NO_HINT)
 		hint = buddy_slot_home(b, (unsigned)(slot - b->slots), c.top_down);

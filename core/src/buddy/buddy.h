@@ -60,7 +60,17 @@ struct buddy_slot {
 	 * re-reading a line the core has just written with a locked instruction. */
 	_Atomic uint64_t l0_word;
 	_Atomic uint64_t l0_value;
+	/* Events of the slot's threads, for the strategy's counters (tree.c),
+	 * added with iova_slot_add() on paths that are slow already or have
+	 * just lost a race: the one-word claim and free count nothing. */
+	_Atomic uint64_t searches;    /* allocations the one-word claim did not serve */
+	_Atomic uint64_t splits;      /* free blocks split to place an allocation */
+	_Atomic uint64_t merges;      /* fully free split fields merged back by a search */
+	_Atomic uint64_t cas_retries; /* compare-and-swaps that found their word changed */
 } __attribute__((aligned(IOVA_WRITE_SPAN)));
+
+/* The counters fit beside the hints: a slot stays one write span. */
+_Static_assert(sizeof(struct buddy_slot) == IOVA_WRITE_SPAN, "a buddy slot must stay one write span");
 
 struct buddy {
 	iova_space space;
@@ -85,6 +95,12 @@ static inline uint64_t buddy_slot_home(const struct buddy *b, unsigned slot_inde
 {
 	const uint64_t offset = (b->space.end - b->space.first) / 64 * ((slot_index * 37u) % 64u);
 	return top_down ? b->space.end - 1 - offset : b->space.first + offset;
+}
+
+/* buddy_slot_count() - add one to counter @ctr of slot @s of @b, the caller's. */
+static inline void buddy_slot_count(const struct buddy *b, const struct buddy_slot *s, _Atomic uint64_t *ctr)
+{
+	iova_slot_add(ctr, 1, (unsigned)(s - b->slots));
 }
 
 static inline _Atomic uint64_t *buddy_word(const struct buddy *b, unsigned L, uint64_t j)

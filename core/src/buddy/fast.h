@@ -100,6 +100,7 @@ static inline __attribute__((always_inline)) bool claim_small_in(struct buddy *b
 			 * only costs a later search a look; searches lower it lazily. */
 			return true;
 		}
+		buddy_slot_count(b, slot, &slot->cas_retries);
 		guessed = false;
 	}
 }
@@ -212,7 +213,7 @@ buddy_free_once(struct buddy *b, uint64_t g, uint64_t s, unsigned slot_index, ui
 		return BUDDY_REFUSED;
 	const uint64_t nw = (w & ~r.span) | (LSB2 & r.span);
 	if (!atomic_compare_exchange_strong(wp, &w, nw))
-		return BUDDY_RACED;
+		return BUDDY_RACED; /* the caller counts it: nothing here but the claim */
 	struct buddy_slot *slot = &b->slots[slot_index];
 	atomic_store_explicit(&slot->l0_word, j, memory_order_relaxed);
 	atomic_store_explicit(&slot->l0_value, nw, memory_order_relaxed);
@@ -239,6 +240,7 @@ static inline iova_status buddy_free_small(struct buddy *b, uint64_t g, uint64_t
 		case BUDDY_REFUSED:
 			return buddy_free_refused(b, g, s);
 		case BUDDY_RACED:
+			iova_slot_add(&b->slots[slot_index].cas_retries, 1, slot_index);
 			break;
 		}
 	}

@@ -149,6 +149,7 @@ static bool release_run(struct buddy *b, struct buddy_slot *slot, const struct p
 		nw = (w & ~span) | (rep(lv->fb, ST_FREE) & span);
 		if (atomic_compare_exchange_strong(wp, &w, nw))
 			break;
+		buddy_slot_count(b, slot, &slot->cas_retries);
 		guessed = false;
 	}
 	if (p->level == 0) {
@@ -199,10 +200,13 @@ static __attribute__((noinline)) iova_status free_pieces(struct buddy *b, uint64
 	const struct piece *h = &pieces[head]; /* at a level >= 1: only level 0 has no remainder below */
 	_Atomic uint64_t *hp = buddy_word(b, h->level, h->word);
 	uint64_t w = atomic_load(hp);
-	do {
+	for (;;) {
 		if (!piece_live(b, h, w))
 			return refused(b, h, g, s);
-	} while (!atomic_compare_exchange_weak(hp, &w, field_set(w, UP_FIELD_BITS, h->first_field, ST_FREEING)));
+		if (atomic_compare_exchange_strong(hp, &w, field_set(w, UP_FIELD_BITS, h->first_field, ST_FREEING)))
+			break;
+		buddy_slot_count(b, slot, &slot->cas_retries);
+	}
 	/* Deepest run first: a run's space must not become free while a run
 	 * below the SPLIT field after it is still allocated, or a block placed in
 	 * that space would seem to go on into our dying remainder. */

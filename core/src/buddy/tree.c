@@ -121,6 +121,23 @@ static uint64_t buddy_metadata_resident(const void *state)
 	return total;
 }
 
+static void buddy_counters(const void *state, iova_counter_fn fn, void *ctx)
+{
+	const struct buddy *b = state;
+	uint64_t searches = 0, splits = 0, merges = 0, retries = 0;
+	for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
+		const struct buddy_slot *sl = &b->slots[s];
+		searches += atomic_load_explicit(&sl->searches, memory_order_relaxed);
+		splits += atomic_load_explicit(&sl->splits, memory_order_relaxed);
+		merges += atomic_load_explicit(&sl->merges, memory_order_relaxed);
+		retries += atomic_load_explicit(&sl->cas_retries, memory_order_relaxed);
+	}
+	fn(ctx, "searches", searches, IOVA_COUNTER_TOTAL);
+	fn(ctx, "splits", splits, IOVA_COUNTER_TOTAL);
+	fn(ctx, "merges", merges, IOVA_COUNTER_TOTAL);
+	fn(ctx, "cas_retries", retries, IOVA_COUNTER_TOTAL);
+}
+
 const iova_strategy_ops iova_buddy_lf_ops = {
 	.name = "buddy-lf",
 	.description = "lock-free buddy: packed radix tree of 64-bit words, one CAS per small allocation",
@@ -133,4 +150,5 @@ const iova_strategy_ops iova_buddy_lf_ops = {
 	.walk_free = buddy_walk_free,
 	.metadata_reserved = buddy_metadata_reserved,
 	.metadata_resident = buddy_metadata_resident,
+	.counters = buddy_counters,
 };

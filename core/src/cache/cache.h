@@ -315,16 +315,6 @@ uint64_t cache_cached_granules(const struct cache *c);
  * cache_slot; may wrap for one slot, not summed over all). */
 uint64_t cache_slot_granules(const struct cache *c, const struct cache_slot *s);
 
-/* Counters of a slot that its owner updates outside its section: the
- * shared slot's have many writers. */
-static inline void cache_ctr_add(_Atomic uint64_t *ctr, uint64_t v, unsigned slot)
-{
-	if (IOVA_UNLIKELY(iova_slot_is_shared(slot)))
-		atomic_fetch_add_explicit(ctr, v, memory_order_relaxed);
-	else
-		slot_add(ctr, v);
-}
-
 /* The operations (fast.c). */
 iova_status cache_alloc(void *state, const iova_req *req, uint64_t *first_granule);
 iova_status cache_free(void *state, uint64_t first_granule, uint64_t granules, unsigned slot);

@@ -136,7 +136,7 @@ static __attribute__((noinline)) iova_status alloc_miss(struct cache *c, const i
 	const uint64_t held = cache_class_granules(c, cls);
 	bool flushed = false;
 	iova_status st = IOVA_ERR_NO_SPACE;
-	cache_ctr_add(&s->misses, 1, req->slot);
+	iova_slot_add(&s->misses, 1, req->slot);
 	if (held == req->granules || iova_round_up(req->lo, req->align) + held <= req->hi) {
 		iova_req r = *req;
 		r.granules = held;
@@ -152,7 +152,7 @@ static __attribute__((noinline)) iova_status alloc_miss(struct cache *c, const i
 	/* The rounded block does not fit: hold exactly what was asked, uncached. */
 	st = below_alloc(c, req, g, &flushed);
 	if (st == IOVA_OK) {
-		cache_ctr_add(&s->exact_fallbacks, 1, req->slot);
+		iova_slot_add(&s->exact_fallbacks, 1, req->slot);
 		atomic_store_explicit(cache_state(c, *g), (uint8_t)(MAP_LIVE_EXACT | (req->granules - 1)),
 				      memory_order_relaxed);
 	}
@@ -177,7 +177,7 @@ __attribute__((noinline)) iova_status cache_alloc_slow(struct cache *c, const io
 		hit = take(c, s, cls, req, plain, &g, &evicted, &dropped);
 		slot_exit(c, s, req->slot);
 	} else {
-		cache_ctr_add(&s->bypasses, 1, req->slot);
+		iova_slot_add(&s->bypasses, 1, req->slot);
 	}
 	if (IOVA_UNLIKELY(evicted || dropped)) {
 		cache_release_magazine(c, cls, evicted, req->slot);
@@ -222,7 +222,7 @@ static void cache_free_slow(struct cache *c, uint64_t g, unsigned cls, unsigned 
 	bool done = false;
 	for (int attempt = 0; attempt < 2 && !done; attempt++) {
 		if (!slot_enter(c, s, slot)) {
-			cache_ctr_add(&s->bypasses, 1, slot);
+			iova_slot_add(&s->bypasses, 1, slot);
 			break;
 		}
 		done = push(c, s, slot, cls, g, &evicted);

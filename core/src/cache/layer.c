@@ -224,18 +224,19 @@ static void cache_counters(const void *state, iova_counter_fn fn, void *ctx)
 		puts += atomic_load_explicit(&cs->depot_puts, memory_order_relaxed);
 		exact += atomic_load_explicit(&cs->exact_fallbacks, memory_order_relaxed);
 	}
-	fn(ctx, "cache_hits", hits);
-	fn(ctx, "cache_misses", misses);
-	fn(ctx, "cache_depot_gets", gets);
-	fn(ctx, "cache_depot_puts", puts);
-	fn(ctx, "cache_depot_trims", atomic_load_explicit(&c->depot_trims, memory_order_relaxed));
-	fn(ctx, "cache_flushes", atomic_load_explicit(&c->flushes, memory_order_relaxed));
-	fn(ctx, "cache_flushed_blocks", atomic_load_explicit(&c->flushed_blocks, memory_order_relaxed));
-	fn(ctx, "cache_bypasses", bypasses);
-	fn(ctx, "cache_exact_fallbacks", exact);
-	fn(ctx, "cache_cached_granules", cache_cached_granules(c));
-	fn(ctx, "cache_magazines", magazine_count(c));
-	fn(ctx, "cache_shared_slot_locks", iova_counter_read(&c->shared_lock.acquisitions));
+	fn(ctx, "cache_hits", hits, IOVA_COUNTER_TOTAL);
+	fn(ctx, "cache_misses", misses, IOVA_COUNTER_TOTAL);
+	fn(ctx, "cache_depot_gets", gets, IOVA_COUNTER_TOTAL);
+	fn(ctx, "cache_depot_puts", puts, IOVA_COUNTER_TOTAL);
+	fn(ctx, "cache_depot_trims", atomic_load_explicit(&c->depot_trims, memory_order_relaxed), IOVA_COUNTER_TOTAL);
+	fn(ctx, "cache_flushes", atomic_load_explicit(&c->flushes, memory_order_relaxed), IOVA_COUNTER_TOTAL);
+	fn(ctx, "cache_flushed_blocks", atomic_load_explicit(&c->flushed_blocks, memory_order_relaxed),
+	   IOVA_COUNTER_TOTAL);
+	fn(ctx, "cache_bypasses", bypasses, IOVA_COUNTER_TOTAL);
+	fn(ctx, "cache_exact_fallbacks", exact, IOVA_COUNTER_TOTAL);
+	fn(ctx, "cache_cached_granules", cache_cached_granules(c), IOVA_COUNTER_LEVEL);
+	fn(ctx, "cache_magazines", magazine_count(c), IOVA_COUNTER_LEVEL);
+	fn(ctx, "cache_shared_slot_locks", iova_counter_read(&c->shared_lock.acquisitions), IOVA_COUNTER_TOTAL);
 	uint64_t depot_locks = 0, depot_waits = 0;
 	for (unsigned cls = 0; cls < c->nclasses; cls++) {
 		for (unsigned s = 0; s < IOVA_THREAD_SLOTS; s++) {
@@ -243,9 +244,10 @@ static void cache_counters(const void *state, iova_counter_fn fn, void *ctx)
 			depot_waits += iova_counter_read(&c->depots[cls].shelves[s].lock.contended);
 		}
 	}
-	fn(ctx, "cache_depot_locks", depot_locks);
-	fn(ctx, "cache_depot_lock_waits", depot_waits);
-	fn(ctx, "cache_below_free_errors", atomic_load_explicit(&c->inner_free_errors, memory_order_relaxed));
+	fn(ctx, "cache_depot_locks", depot_locks, IOVA_COUNTER_TOTAL);
+	fn(ctx, "cache_depot_lock_waits", depot_waits, IOVA_COUNTER_TOTAL);
+	fn(ctx, "cache_below_free_errors", atomic_load_explicit(&c->inner_free_errors, memory_order_relaxed),
+	   IOVA_COUNTER_TOTAL);
 	if (c->inner->counters)
 		c->inner->counters(c->below, fn, ctx);
 }

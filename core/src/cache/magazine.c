@@ -14,7 +14,7 @@ struct magazine *cache_magazine_new(struct cache *c, unsigned slot)
 	if (m) {
 		m->size = 0;
 		m->next = NULL;
-		cache_ctr_add(&cache_slot(c, slot)->magazines, 1, slot);
+		iova_slot_add(&cache_slot(c, slot)->magazines, 1, slot);
 	}
 	return m;
 }
@@ -22,7 +22,7 @@ struct magazine *cache_magazine_new(struct cache *c, unsigned slot)
 void cache_magazine_free(struct cache *c, struct magazine *m, unsigned slot)
 {
 	if (m) {
-		cache_ctr_add(&cache_slot(c, slot)->magazines, UINT64_MAX, slot); /* -1 */
+		iova_slot_add(&cache_slot(c, slot)->magazines, UINT64_MAX, slot); /* -1 */
 		free(m);
 	}
 }

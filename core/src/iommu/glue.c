@@ -371,16 +371,6 @@ iova_status iova_unmap(iova_domain *d, iova_handle h)
 	return st ? st : unmap_range(k.m, k.c, k.slot, k.g, k.n, false);
 }
 
-/* As dispatch.c's counter_add(): a slot's counters have one writer, except
- * in the shared overflow slot. */
-static void domain_count(_Atomic uint64_t *ctr, uint64_t v, unsigned slot)
-{
-	if (iova_slot_is_shared(slot))
-		atomic_fetch_add_explicit(ctr, v, memory_order_relaxed);
-	else
-		atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + v, memory_order_relaxed);
-}
-
 iova_status iova_unmap_free(iova_domain *d, iova_handle h)
 {
 	struct call k;
@@ -388,8 +378,8 @@ iova_status iova_unmap_free(iova_domain *d, iova_handle h)
 	if (!st)
 		st = unmap_range(k.m, k.c, k.slot, k.g, k.n, true);
 	if (!st) {
-		domain_count(&d->counters[k.slot].frees, 1, k.slot);
-		domain_count(&d->counters[k.slot].requested_bytes, -k.requested, k.slot);
+		iova_slot_add(&d->counters[k.slot].frees, 1, k.slot);
+		iova_slot_add(&d->counters[k.slot].requested_bytes, -k.requested, k.slot);
 	}
 	return st;
 }

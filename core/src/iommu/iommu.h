@@ -107,11 +107,7 @@ static inline void cpu_add(struct iommu_cpu *c, enum iommu_ctr k, uint64_t v, un
 {
 	if (!v)
 		return;
-	_Atomic uint64_t *p = &c->ctr[k];
-	if (IOVA_UNLIKELY(iova_slot_is_shared(slot)))
-		atomic_fetch_add_explicit(p, v, memory_order_relaxed);
-	else
-		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v, memory_order_relaxed);
+	iova_slot_add(&c->ctr[k], v, slot);
 }
 
 /* Clocks and costs (clock.c). */

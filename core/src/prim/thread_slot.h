@@ -12,7 +12,9 @@
 #ifndef IOVA_PRIM_THREAD_SLOT_H
 #define IOVA_PRIM_THREAD_SLOT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #define IOVA_THREAD_SLOTS 256u
 #define IOVA_SLOT_SHARED (IOVA_THREAD_SLOTS - 1u)
@@ -41,6 +43,21 @@ static inline bool iova_thread_slot_known(unsigned *slot)
 }
 
 static inline bool iova_slot_is_shared(unsigned slot) { return slot == IOVA_SLOT_SHARED; }
+
+/**
+ * iova_slot_add() - add @v to @ctr, a counter of thread slot @slot written by
+ * the calling thread. An owned slot's counters have one writer, so a relaxed
+ * load and store do (no locked instruction on the paths that count); the
+ * shared slot's have many and need the read-modify-write. Readers load them
+ * relaxed and sum over slots.
+ */
+static inline void iova_slot_add(_Atomic uint64_t *ctr, uint64_t v, unsigned slot)
+{
+	if (__builtin_expect(iova_slot_is_shared(slot), 0))
+		atomic_fetch_add_explicit(ctr, v, memory_order_relaxed);
+	else
+		atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + v, memory_order_relaxed);
+}
 
 /** iova_thread_slots_in_use() - how many threads own a slot right now (live
  * threads that have used the core), counting the shared slot as one. */

@@ -276,11 +276,11 @@ static uint64_t bitmap_metadata_resident(const void *state)
 static void bitmap_counters(const void *state, iova_counter_fn fn, void *ctx)
 {
 	const struct bitmap *bm = state;
-	fn(ctx, "lock_acquisitions", iova_counter_read(&bm->lock.acquisitions));
-	fn(ctx, "lock_contended", iova_counter_read(&bm->lock.contended));
-	fn(ctx, "searches", iova_counter_read(&bm->searches));
-	fn(ctx, "failed_searches", iova_counter_read(&bm->failed));
-	fn(ctx, "words_scanned", iova_counter_read(&bm->words_scanned));
+	fn(ctx, "lock_acquisitions", iova_counter_read(&bm->lock.acquisitions), IOVA_COUNTER_TOTAL);
+	fn(ctx, "lock_contended", iova_counter_read(&bm->lock.contended), IOVA_COUNTER_TOTAL);
+	fn(ctx, "searches", iova_counter_read(&bm->searches), IOVA_COUNTER_TOTAL);
+	fn(ctx, "failed_searches", iova_counter_read(&bm->failed), IOVA_COUNTER_TOTAL);
+	fn(ctx, "words_scanned", iova_counter_read(&bm->words_scanned), IOVA_COUNTER_TOTAL);
 }
 
 const iova_strategy_ops iova_bitmap_ops = {

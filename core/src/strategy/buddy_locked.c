@@ -550,14 +550,14 @@ static uint64_t bl_metadata_resident(const void *state)
 static void bl_counters(const void *state, iova_counter_fn fn, void *ctx)
 {
 	const struct buddy_locked *bl = state;
-	fn(ctx, "lock_acquisitions", iova_counter_read(&bl->lock.acquisitions));
-	fn(ctx, "lock_contended", iova_counter_read(&bl->lock.contended));
-	fn(ctx, "splits", iova_counter_read(&bl->splits));
-	fn(ctx, "merges", iova_counter_read(&bl->merges));
-	fn(ctx, "blocks_examined", iova_counter_read(&bl->blocks_examined));
-	fn(ctx, "try_harder_runs", iova_counter_read(&bl->try_harder_runs));
-	fn(ctx, "try_harder_hits", iova_counter_read(&bl->try_harder_hits));
-	fn(ctx, "failed_allocs", iova_counter_read(&bl->failed));
+	fn(ctx, "lock_acquisitions", iova_counter_read(&bl->lock.acquisitions), IOVA_COUNTER_TOTAL);
+	fn(ctx, "lock_contended", iova_counter_read(&bl->lock.contended), IOVA_COUNTER_TOTAL);
+	fn(ctx, "splits", iova_counter_read(&bl->splits), IOVA_COUNTER_TOTAL);
+	fn(ctx, "merges", iova_counter_read(&bl->merges), IOVA_COUNTER_TOTAL);
+	fn(ctx, "blocks_examined", iova_counter_read(&bl->blocks_examined), IOVA_COUNTER_TOTAL);
+	fn(ctx, "try_harder_runs", iova_counter_read(&bl->try_harder_runs), IOVA_COUNTER_TOTAL);
+	fn(ctx, "try_harder_hits", iova_counter_read(&bl->try_harder_hits), IOVA_COUNTER_TOTAL);
+	fn(ctx, "failed_allocs", iova_counter_read(&bl->failed), IOVA_COUNTER_TOTAL);
 }
 
 const iova_strategy_ops iova_buddy_locked_ops = {

@@ -178,16 +178,6 @@ static inline void *pointer_of(const struct jem *j, uint64_t g)
 
 static inline void bump(_Atomic uint64_t *c) { atomic_fetch_add_explicit(c, 1, memory_order_relaxed); }
 
-/* Add to a per-slot counter of the calling thread: no shared line, no
- * read-modify-write except in the shared overflow slot. */
-static inline void slot_bump(_Atomic uint64_t *c, unsigned slot)
-{
-	if (iova_slot_is_shared(slot))
-		atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
-	else
-		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
-}
-
 /* ---- extent hooks (called by jemalloc, any thread) ---- */
 
 static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t alignment, bool *zero, bool *commit,
@@ -241,7 +231,7 @@ static bool hook_split(extent_hooks_t *h, void *addr, size_t size, size_t size_a
 {
 	(void)addr, (void)size, (void)size_a, (void)size_b, (void)committed, (void)arena_ind;
 	const unsigned slot = iova_thread_slot();
-	slot_bump(&from_hooks(h)->slots[slot].splits, slot);
+	iova_slot_add(&from_hooks(h)->slots[slot].splits, 1, slot);
 	return false; /* ranges are just ranges here: any split is fine */
 }
 
@@ -250,7 +240,7 @@ static bool hook_merge(extent_hooks_t *h, void *addr_a, size_t size_a, void *add
 {
 	(void)addr_a, (void)size_a, (void)addr_b, (void)size_b, (void)committed, (void)arena_ind;
 	const unsigned slot = iova_thread_slot();
-	slot_bump(&from_hooks(h)->slots[slot].merges, slot);
+	iova_slot_add(&from_hooks(h)->slots[slot].merges, 1, slot);
 	return false;
 }
 
@@ -691,7 +681,8 @@ static uint64_t je_metadata_resident(const void *state)
 static void je_counters(const void *state, iova_counter_fn fn, void *ctx)
 {
 	const struct jem *j = state;
-#define C(name, field) fn(ctx, name, atomic_load_explicit(&((struct jem *)j)->field, memory_order_relaxed))
+#define C(name, field)                                                                                                 \
+	fn(ctx, name, atomic_load_explicit(&((struct jem *)j)->field, memory_order_relaxed), IOVA_COUNTER_TOTAL)
 	C("jemalloc_arenas", arenas);
 	C("jemalloc_tcaches", tcaches);
 	C("extent_hook_allocs", extent_allocs);
@@ -703,13 +694,14 @@ static void je_counters(const void *state, iova_counter_fn fn, void *ctx)
 		splits += atomic_load_explicit(&j->slots[s].splits, memory_order_relaxed);
 		merges += atomic_load_explicit(&j->slots[s].merges, memory_order_relaxed);
 	}
-	fn(ctx, "extent_hook_splits", splits);
-	fn(ctx, "extent_hook_merges", merges);
+	fn(ctx, "extent_hook_splits", splits, IOVA_COUNTER_TOTAL);
+	fn(ctx, "extent_hook_merges", merges, IOVA_COUNTER_TOTAL);
 	C("purge_retries", purge_retries);
 	C("misplaced", misplaced);
 #undef C
-	fn(ctx, "opt_retain", j->retain);
-	fn(ctx, "jemalloc_leaked_domains", atomic_load_explicit(&je_leaked_domains, memory_order_relaxed));
+	fn(ctx, "opt_retain", j->retain, IOVA_COUNTER_LEVEL);
+	fn(ctx, "jemalloc_leaked_domains", atomic_load_explicit(&je_leaked_domains, memory_order_relaxed),
+	   IOVA_COUNTER_LEVEL);
 }
 
 const iova_strategy_ops iova_jemalloc_ops = {

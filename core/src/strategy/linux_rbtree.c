@@ -291,14 +291,14 @@ static uint64_t lrb_metadata_resident(const void *state)
 static void lrb_counters(const void *state, iova_counter_fn fn, void *ctx)
 {
 	const struct linux_rbtree *t = state;
-	fn(ctx, "lock_acquisitions", iova_counter_read(&t->lock.acquisitions));
-	fn(ctx, "lock_contended", iova_counter_read(&t->lock.contended));
-	fn(ctx, "nodes_visited", iova_counter_read(&t->nodes_visited));
-	fn(ctx, "max_walk", iova_counter_read(&t->max_walk));
-	fn(ctx, "retries", iova_counter_read(&t->retries));
-	fn(ctx, "fast_fails_32bit", iova_counter_read(&t->fast_fails));
-	fn(ctx, "failed_allocs", iova_counter_read(&t->failed));
-	fn(ctx, "live_nodes", iova_counter_read(&t->live_nodes));
+	fn(ctx, "lock_acquisitions", iova_counter_read(&t->lock.acquisitions), IOVA_COUNTER_TOTAL);
+	fn(ctx, "lock_contended", iova_counter_read(&t->lock.contended), IOVA_COUNTER_TOTAL);
+	fn(ctx, "nodes_visited", iova_counter_read(&t->nodes_visited), IOVA_COUNTER_TOTAL);
+	fn(ctx, "max_walk", iova_counter_read(&t->max_walk), IOVA_COUNTER_PEAK);
+	fn(ctx, "retries", iova_counter_read(&t->retries), IOVA_COUNTER_TOTAL);
+	fn(ctx, "fast_fails_32bit", iova_counter_read(&t->fast_fails), IOVA_COUNTER_TOTAL);
+	fn(ctx, "failed_allocs", iova_counter_read(&t->failed), IOVA_COUNTER_TOTAL);
+	fn(ctx, "live_nodes", iova_counter_read(&t->live_nodes), IOVA_COUNTER_LEVEL);
 }
 
 const iova_strategy_ops iova_linux_rbtree_ops = {

@@ -33,7 +33,9 @@ lanes="alloc_cache_lane_by_address alloc_cache_lane_permuted free_cache_lane_by_
 for lane in $lanes; do
 	code=$(body "$lane")
 	[ -n "$code" ] || fail "$lane not found in $lib: was the lane renamed? (core/src/dispatch.c)"
-	rmw=$(printf '%s\n' "$code" | grep -E '^lock |xchg|mfence')
+	# xchg with memory is locked without the prefix; between registers
+	# ("xchg %ax,%ax" is a 2-byte nop) it touches no memory.
+	rmw=$(printf '%s\n' "$code" | grep -E '^lock |^xchg[bwlq]? .*\(|mfence')
 	bad=$(printf '%s\n' "$rmw" | grep -Ev "$fence" | grep -Ev "$byte_cas" | grep -v '^$')
 	[ -z "$bad" ] || fail "$lane has atomic read-modify-writes a hit must not make: $(echo $bad)"
 	cas=$(printf '%s\n' "$rmw" | grep -Ec "$byte_cas")

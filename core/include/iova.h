@@ -231,16 +231,6 @@ iova_status iova_free(iova_domain *domain, iova_handle handle);
 
 #define IOVA_MAX_ORDER 64
 
-/*
- * struct iova_stats - a snapshot of a domain's space.
- *
- * Exact when no allocation or free runs concurrently; otherwise each word of
- * metadata is read atomically but the whole is not one instant.
- *
- * "Blocks" are the buddy view: the free space cut into maximal naturally
- * aligned power-of-two blocks (Linux's nr_free[order]); "extents" are
- * maximal runs of contiguous free granules.
- */
 /* What a strategy counter measures (iova_domain_counters()). */
 typedef enum iova_counter_kind {
 	IOVA_COUNTER_TOTAL, /* events since the domain was created: the difference
@@ -263,6 +253,16 @@ typedef struct iova_counter {
  * (core/tests/test_counters.c checks that each fits). */
 #define IOVA_STATS_MAX_COUNTERS 40
 
+/*
+ * struct iova_stats - a snapshot of a domain's space.
+ *
+ * Exact when no allocation or free runs concurrently; otherwise each word of
+ * metadata is read atomically but the whole is not one instant.
+ *
+ * "Blocks" are the buddy view: the free space cut into maximal naturally
+ * aligned power-of-two blocks (Linux's nr_free[order]); "extents" are
+ * maximal runs of contiguous free granules.
+ */
 typedef struct iova_stats {
 	uint64_t granule;
 	uint64_t total_bytes;

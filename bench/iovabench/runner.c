@@ -172,33 +172,22 @@ static bool replay(rep_ctx *x, ib_measure *m, uint64_t loops, uint64_t *elapsed,
 	return true;
 }
 
-/* A domain's counters at one moment. */
-typedef struct counter_set {
-	unsigned n;
-	iova_counter c[IOVA_STATS_MAX_COUNTERS];
-} counter_set;
-
-static void keep_counter(void *ctx, const char *name, uint64_t value, iova_counter_kind kind)
+/* Add the strategy counters' change between snapshots @s0 and @s1 (one
+ * repetition's measured passes) to @r's: totals by difference, levels as
+ * at @s1, peaks by maximum. */
+static void counters_add(ib_job_result *r, const iova_stats *s0, const iova_stats *s1)
 {
-	counter_set *s = ctx;
-	if (s->n < IOVA_STATS_MAX_COUNTERS)
-		s->c[s->n++] = (iova_counter){name, value, kind};
-}
-
-/* Add what happened between @c0 and @c1 (one repetition's measured passes)
- * to @r's counters: totals by difference, levels as at @c1, peaks by maximum. */
-static void counters_add(ib_job_result *r, const counter_set *c0, const counter_set *c1)
-{
-	if (c0->n != c1->n || (r->ncounters && r->ncounters != c1->n))
+	const unsigned n = s1->counter_count;
+	if (s0->counter_count != n || (r->ncounters && r->ncounters != n))
 		return; /* a strategy reports a fixed list: cannot happen */
 	if (!r->ncounters) {
-		for (unsigned i = 0; i < c1->n; i++)
-			r->counters[i] = (iova_counter){c1->c[i].name, 0, c1->c[i].kind};
-		r->ncounters = c1->n;
+		for (unsigned i = 0; i < n; i++)
+			r->counters[i] = (iova_counter){s1->counters[i].name, 0, s1->counters[i].kind};
+		r->ncounters = n;
 	}
-	for (unsigned i = 0; i < c1->n; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		iova_counter *out = &r->counters[i];
-		const uint64_t before = c0->c[i].value, after = c1->c[i].value;
+		const uint64_t before = s0->counters[i].value, after = s1->counters[i].value;
 		switch (out->kind) {
 		case IOVA_COUNTER_TOTAL:
 			out->value += after >= before ? after - before : 0;
@@ -251,8 +240,10 @@ static void run_rep(rep_ctx *x)
 	window *w0 = ib_calloc(1, sizeof *w0), *w1 = ib_calloc(1, sizeof *w1);
 	if (has_mmu)
 		iova_iommu_window_histogram(d, window_cb, w0);
-	counter_set *c0 = ib_calloc(1, sizeof *c0), *c1 = ib_calloc(1, sizeof *c1);
-	iova_domain_counters(d, keep_counter, c0);
+	/* Snapshots outside the measured time: their walk of the free space may
+	 * take the strategy's lock. */
+	iova_stats *s0 = ib_calloc(1, sizeof *s0), *s1 = ib_calloc(1, sizeof *s1);
+	const bool have_s0 = iova_domain_stats(d, s0) == IOVA_OK;
 	atomic_store(&m.recording, true);
 	size_t first_row = r->series.n;
 	ib_sampler *smp = ib_sampler_start(&m, d, job->interval_ns, x->rep + 1, job->orders, job->norders, &r->series,
@@ -281,11 +272,10 @@ static void run_rep(rep_ctx *x)
 		ok = replay(x, &m, loops, &elapsed, skipped, &unsupported_null);
 	}
 	ib_sampler_stop(smp);
-	iova_domain_counters(d, keep_counter, c1);
-	if (ok)
-		counters_add(r, c0, c1);
-	free(c0);
-	free(c1);
+	if (ok && have_s0 && iova_domain_stats(d, s1) == IOVA_OK)
+		counters_add(r, s0, s1);
+	free(s0);
+	free(s1);
 	if (!ok) {
 		free(w0);
 		free(w1);
